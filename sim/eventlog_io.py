@@ -1,0 +1,389 @@
+"""Read and normalise event logs, from the simulation or from a company's system.
+
+The schema is the one in ``docs/event_log.md``. :func:`read_event_log` checks a
+CSV file row by row and never raises on a bad row: every row that does not fit is
+left out of the returned table and reported as a :class:`RowIssue` carrying its
+row number (1-based, the header is row 1, so the first data row is row 2; a row
+is one CSV record, which is one spreadsheet row even when a quoted field spans
+several lines) and the reason. Problems that make the whole file unusable (no
+file, no header, a required column missing) raise :class:`EventLogError`.
+
+Required columns are ``time``, ``kind`` and ``ticket``. Every other column is
+optional and gets a default when absent: ``seq`` the rank of the row in time
+order (ties keep file order), ``day``
+``floor(time / 24)``, ``opportunity`` -1, ``amount`` 0, ``hours`` 0.0, ``value``
+NaN and the text columns the empty string. Empty cells in an optional column take
+the same default. Header names are matched after trimming spaces and lowering
+case; columns outside the schema are ignored and reported once, against row 1.
+
+:func:`normalise_events` brings an in-memory table (for example the one a run
+holds) to the same shape without row checks, so the board, ledger and figure code
+accept either source.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EVENT_COLUMNS: tuple[str, ...] = (
+    "seq", "time", "day", "kind", "ticket", "opportunity", "rep", "engineer",
+    "region", "solution", "stage", "amount", "hours", "value", "detail",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("time", "kind", "ticket")
+TEXT_COLUMNS: tuple[str, ...] = (
+    "kind", "rep", "engineer", "region", "solution", "stage", "detail",
+)
+INT_DEFAULTS: dict[str, int] = {"ticket": -1, "opportunity": -1, "amount": 0}
+FLOAT_DEFAULTS: dict[str, float] = {"hours": 0.0, "value": math.nan}
+
+EVENT_KINDS: frozenset[str] = frozenset({
+    "budget_set", "opportunity_created", "stage_entered", "ticket_raised",
+    "booking_refused", "ticket_booked", "grab_posted", "grab_invited",
+    "grab_clarify", "grab_declined", "grab_grabbed", "grab_confirmed",
+    "grab_rejected", "grab_expired", "work_started", "work_finished",
+    "ticket_rated", "ticket_unserved", "alert", "playbook_applied",
+    "opportunity_closed",
+})
+TICKET_KINDS: frozenset[str] = frozenset({
+    "ticket_raised", "booking_refused", "ticket_booked", "grab_posted",
+    "grab_invited", "grab_clarify", "grab_declined", "grab_grabbed",
+    "grab_confirmed", "grab_rejected", "grab_expired", "work_started",
+    "work_finished", "ticket_rated", "ticket_unserved",
+})
+DELAY_CLASSES: tuple[str, ...] = ("on_time", "slight", "severe")
+DETAIL_CHOICES: dict[str, frozenset[str]] = {
+    "work_started": frozenset(DELAY_CLASSES),
+    "ticket_unserved": frozenset({"budget", "no_engineer", "grab_expired"}),
+    "alert": frozenset({"delay", "volume", "rating"}),
+    "opportunity_closed": frozenset({"won", "lost"}),
+}
+
+
+class EventLogError(ValueError):
+    """An event log that cannot be read at all (as opposed to a bad row)."""
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One problem found in one row of an event-log file.
+
+    Attributes:
+        row: 1-based row number; the header is row 1.
+        column: The column at fault, or "" when the whole row is at fault.
+        reason: What is wrong, in words a user can act on.
+    """
+
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+def read_event_log(path: str | Path) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Read an event-log CSV file and check it row by row.
+
+    Args:
+        path: The CSV file, written by the simulation or by another system in the
+            schema of ``docs/event_log.md``.
+
+    Returns:
+        The valid rows as a normalised event table (sorted by ``seq``) and the
+        list of issues; every row left out of the table has at least one issue.
+
+    Raises:
+        EventLogError: The file is missing or unreadable, has no header, or lacks
+            a required column.
+    """
+    path = Path(path)
+    header, records = _read_records(path)
+    columns, issues = _match_header(path, header)
+    frame, row_numbers, shape_issues = _frame_from_records(columns, records)
+    issues += shape_issues
+    frame, check_issues = _check_frame(frame, row_numbers)
+    issues += check_issues
+    issues.sort(key=lambda issue: issue.row)
+    return frame, issues
+
+
+def write_event_log(events: pd.DataFrame, path: str | Path) -> Path:
+    """Write an event table as CSV in schema column order.
+
+    Args:
+        events: The event table; missing optional columns get their defaults.
+        path: Destination file; parent folders are created.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    normalise_events(events).to_csv(path, index=False)
+    return path
+
+
+def normalise_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Bring an in-memory event table to the schema shape.
+
+    Adds missing optional columns with their defaults, fills empty cells, sets
+    the column types, and sorts stably by ``seq``. Rows are not otherwise checked.
+
+    Args:
+        events: An event table with at least the required columns.
+
+    Returns:
+        A new table with exactly :data:`EVENT_COLUMNS`, index reset.
+
+    Raises:
+        EventLogError: A required column is missing.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in events.columns]
+    if missing:
+        raise EventLogError(
+            f"the events table has no column '{missing[0]}'; it is required "
+            f"(required: {', '.join(REQUIRED_COLUMNS)})"
+        )
+    out = pd.DataFrame(index=events.index)
+    out["time"] = pd.to_numeric(events["time"]).astype(float)
+    for name in EVENT_COLUMNS:
+        if name != "time":
+            out[name] = _normal_column(events, name, out["time"])
+    out = out.sort_values("seq", kind="stable").reset_index(drop=True)
+    return out[list(EVENT_COLUMNS)]
+
+
+def _normal_column(events: pd.DataFrame, name: str, time: pd.Series) -> pd.Series:
+    """Return column ``name`` of ``events`` filled and typed, or its default."""
+    present = name in events.columns
+    col = events[name] if present else pd.Series(np.nan, index=events.index)
+    if name == "seq":
+        order = np.argsort(time.to_numpy(), kind="stable")
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = np.arange(len(order))
+        fallback = pd.Series(rank, index=events.index)
+        return col.fillna(fallback).astype("int64") if present else fallback
+    if name == "day":
+        return col.fillna(np.floor(time / 24.0)).astype("int64")
+    if name in INT_DEFAULTS:
+        return pd.to_numeric(col).fillna(INT_DEFAULTS[name]).astype("int64")
+    if name in FLOAT_DEFAULTS:
+        return pd.to_numeric(col).fillna(FLOAT_DEFAULTS[name]).astype(float)
+    return col.where(col.notna(), "").astype(str)
+
+
+def _read_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Read the header and the numbered data records of a CSV file."""
+    if not path.is_file():
+        raise EventLogError(
+            f"event log '{path}' does not exist or is not a file; "
+            "check the path (relative paths start at the working directory)"
+        )
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(enumerate(csv.reader(handle), start=1))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise EventLogError(
+            f"event log '{path}' cannot be read as UTF-8 CSV ({exc}); "
+            "export it again as comma-separated UTF-8 text"
+        ) from exc
+    if not rows or not any(cell.strip() for cell in rows[0][1]):
+        raise EventLogError(
+            f"event log '{path}' is empty or has no header row; the first row must "
+            f"name the columns, at least {', '.join(REQUIRED_COLUMNS)}"
+        )
+    return rows[0][1], rows[1:]
+
+
+def _match_header(path: Path, header: list[str]) -> tuple[list[str], list[RowIssue]]:
+    """Normalise header names and check required columns."""
+    columns = [name.strip().lower() for name in header]
+    for name in REQUIRED_COLUMNS:
+        if name not in columns:
+            raise EventLogError(
+                f"event log '{path}' has no column '{name}', which is required; "
+                f"add a '{name}' column (see docs/event_log.md) or rename the "
+                "column that holds it"
+            )
+    issues = [
+        RowIssue(1, name, "column is not in the event-log schema and is ignored")
+        for name in columns if name not in EVENT_COLUMNS
+    ]
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen and name in EVENT_COLUMNS:
+            raise EventLogError(
+                f"event log '{path}' names column '{name}' twice; keep one of them"
+            )
+        seen.add(name)
+    return columns, issues
+
+
+def _frame_from_records(
+    columns: list[str], records: list[tuple[int, list[str]]]
+) -> tuple[pd.DataFrame, np.ndarray, list[RowIssue]]:
+    """Build a text frame of the schema columns, reporting ragged records."""
+    issues: list[RowIssue] = []
+    kept: list[list[str]] = []
+    numbers: list[int] = []
+    width = len(columns)
+    for number, fields in records:
+        if not fields or all(not cell.strip() for cell in fields):
+            continue
+        if len(fields) != width:
+            issues.append(RowIssue(
+                number, "", f"has {len(fields)} fields, the header has {width}"))
+            continue
+        kept.append([cell.strip() for cell in fields])
+        numbers.append(number)
+    frame = pd.DataFrame(kept, columns=columns, dtype=object)
+    frame = frame[[c for c in columns if c in EVENT_COLUMNS]]
+    return frame.reset_index(drop=True), np.asarray(numbers, dtype=int), issues
+
+
+def _check_frame(
+    text: pd.DataFrame, numbers: np.ndarray
+) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """Parse and check every column; drop and report rows that fail."""
+    issues: list[RowIssue] = []
+    parsed: dict[str, pd.Series] = {}
+    bad = np.zeros(len(text), dtype=bool)
+    for name in EVENT_COLUMNS:
+        if name in text.columns:
+            values, faults = _parse_column(name, text[name])
+            parsed[name] = values
+            bad |= _record(issues, numbers, name, faults)
+    frame = pd.DataFrame(parsed, index=text.index)
+    for name, faults in _row_rules(frame, bad).items():
+        bad |= _record(issues, numbers, name, faults)
+    frame = normalise_events(frame.loc[~bad])
+    return frame, issues
+
+
+def _record(
+    issues: list[RowIssue], numbers: np.ndarray, column: str, faults: pd.Series
+) -> np.ndarray:
+    """Append issues for non-empty fault messages; return the fault mask."""
+    mask = (faults != "").to_numpy()
+    for position in np.flatnonzero(mask):
+        issues.append(RowIssue(int(numbers[position]), column, faults.iloc[position]))
+    return mask
+
+
+def _parse_column(name: str, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse one text column; return values and per-row fault messages."""
+    empty = text == ""
+    faults = pd.Series("", index=text.index, dtype=object)
+    if name in TEXT_COLUMNS:
+        return text.astype(str), faults
+    numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+    unparsed = numbers.isna() & ~empty
+    faults[unparsed] = "'" + text[unparsed] + "' is not a number"
+    if name in ("time", "hours"):
+        infinite = ~np.isfinite(numbers) & numbers.notna()
+        faults[infinite] = "is not finite"
+        negative = (numbers < 0) & faults.eq("")
+        faults[negative] = "is negative"
+    if name == "time":
+        faults[empty] = "is empty; every event needs a time"
+    if name in ("seq", "day", "ticket", "opportunity", "amount"):
+        fraction = numbers.notna() & (numbers != np.round(numbers)) & faults.eq("")
+        faults[fraction] = "'" + text[fraction] + "' is not a whole number"
+    return numbers.where(faults.eq("")), faults
+
+
+def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, pd.Series]:
+    """Checks that involve several columns or the kind of the event."""
+    rules: dict[str, pd.Series] = {}
+    kind = frame["kind"]
+    faults = pd.Series("", index=frame.index, dtype=object)
+    unknown = ~kind.isin(EVENT_KINDS)
+    faults[unknown] = "'" + kind[unknown] + "' is not an event kind of the schema"
+    faults[kind == ""] = "is empty; every event needs a kind"
+    rules["kind"] = faults
+    rules["ticket"] = _ticket_rule(frame)
+    rules["detail"] = _detail_rule(frame)
+    rules["value"] = _rating_rule(frame)
+    if "day" in frame.columns:
+        rules["day"] = _day_rule(frame)
+    if "seq" in frame.columns:
+        rules["seq"] = _seq_rule(frame, bad | _any_fault(rules))
+    return rules
+
+
+def _any_fault(rules: dict[str, pd.Series]) -> np.ndarray:
+    """Mask of rows with at least one fault in ``rules``."""
+    masks = [(faults != "").to_numpy() for faults in rules.values()]
+    return np.logical_or.reduce(masks)
+
+
+def _ticket_rule(frame: pd.DataFrame) -> pd.Series:
+    """Ticket events need a ticket id of 0 or more."""
+    faults = pd.Series("", index=frame.index, dtype=object)
+    ticket = frame["ticket"]
+    wrong = frame["kind"].isin(TICKET_KINDS) & ~(ticket >= 0)
+    faults[wrong] = "a " + frame["kind"][wrong] + " event needs a ticket id >= 0"
+    return faults
+
+
+def _detail_rule(frame: pd.DataFrame) -> pd.Series:
+    """Kinds whose detail is one of a fixed set must use it."""
+    faults = pd.Series("", index=frame.index, dtype=object)
+    if "detail" not in frame.columns:
+        for kind in DETAIL_CHOICES:
+            faults[frame["kind"] == kind] = f"a {kind} event needs a detail"
+        return faults
+    for kind, choices in DETAIL_CHOICES.items():
+        wrong = (frame["kind"] == kind) & ~frame["detail"].isin(choices)
+        allowed = ", ".join(sorted(choices))
+        faults[wrong] = (
+            "'" + frame["detail"][wrong] + f"' is not one of {allowed} for {kind}"
+        )
+    return faults
+
+
+def _rating_rule(frame: pd.DataFrame) -> pd.Series:
+    """Ratings are whole numbers from 1 to 5."""
+    faults = pd.Series("", index=frame.index, dtype=object)
+    if "value" not in frame.columns:
+        faults[frame["kind"] == "ticket_rated"] = "a rating needs a value of 1 to 5"
+        return faults
+    value = frame["value"]
+    valid = value.isin([1, 2, 3, 4, 5])
+    faults[(frame["kind"] == "ticket_rated") & ~valid] = "a rating must be 1 to 5"
+    return faults
+
+
+def _day_rule(frame: pd.DataFrame) -> pd.Series:
+    """A given day must equal floor(time / 24)."""
+    faults = pd.Series("", index=frame.index, dtype=object)
+    expected = np.floor(frame["time"] / 24.0)
+    wrong = frame["day"].notna() & frame["time"].notna() & (frame["day"] != expected)
+    faults[wrong] = (
+        "day " + frame["day"][wrong].astype("Int64").astype(str)
+        + " does not match time (expected "
+        + expected[wrong].astype("Int64").astype(str) + ")"
+    )
+    return faults
+
+
+def _seq_rule(frame: pd.DataFrame, bad: np.ndarray) -> pd.Series:
+    """Seq values are unique and event times never decrease in seq order."""
+    faults = pd.Series("", index=frame.index, dtype=object)
+    seq = frame["seq"]
+    faults[seq.isna() & ~bad] = "is empty; give every row a seq or drop the column"
+    dup = seq.notna() & seq.duplicated(keep="first")
+    faults[dup] = "seq " + seq[dup].astype("Int64").astype(str) + " is used twice"
+    ok = ~bad & seq.notna() & ~dup.to_numpy()
+    ordered = frame.loc[ok, ["seq", "time"]].sort_values("seq", kind="stable")
+    earlier_max = ordered["time"].cummax().shift(fill_value=-math.inf)
+    back = ordered.index[ordered["time"] < earlier_max]
+    faults[back] = "time goes back: an event with a lower seq happens later"
+    return faults

@@ -1,0 +1,92 @@
+"""User pays: each rep's quarterly presales budget, in integer cents.
+
+A booking *commits* its cost to the quarter in which it is booked; finished
+work moves the cost from committed to *spent*; a cancelled booking releases
+its commitment. ``taken = committed + spent`` and ``left = budget - taken``.
+A booking is accepted when its cost is at most what is left, so a booking that
+costs exactly what is left is accepted and leaves 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+def to_cents(amount: float) -> int:
+    """Currency units to integer cents, rounding half to even."""
+    return round(Fraction(amount) * 100)
+
+
+def booking_cost(hours: float, rate_cents: int, incentive: float = 0.0) -> int:
+    """Cost in cents of ``hours`` working hours at ``rate_cents`` per hour.
+
+    A grabbed order is paid with its incentive uplift: +50% is ``0.5``.
+    """
+    uplift = 1 + Fraction(incentive).limit_denominator(10_000)
+    return round(Fraction(hours) * rate_cents * uplift)
+
+
+def quarterly_budget(
+    quota: float,
+    attainment: float,
+    share: float,
+    weight: float,
+    floor: float,
+    cap: float,
+) -> int:
+    """A rep's quarterly budget in cents from quota and attainment.
+
+    ``budget = quota x share x clip(1 + weight x (attainment - 1), floor, cap)``;
+    it depends on customer type (through ``share``), quota and attainment only.
+    """
+    factor = min(cap, max(floor, 1 + weight * (attainment - 1)))
+    return to_cents(quota * share * factor)
+
+
+class BudgetRefused(ValueError):
+    """A booking costs more than what is left of the budget."""
+
+
+@dataclass
+class BudgetAccount:
+    """One rep's budget for one quarter."""
+
+    quarter: str
+    budget: int
+    committed: int = 0
+    spent: int = 0
+    refusals: int = 0
+    unlimited: bool = False
+
+    @property
+    def taken(self) -> int:
+        """Committed plus spent, in cents."""
+        return self.committed + self.spent
+
+    @property
+    def left(self) -> int:
+        """What can still be booked, in cents."""
+        return self.budget - self.taken
+
+    def can_afford(self, cost: int) -> bool:
+        """Whether a booking of ``cost`` cents fits what is left."""
+        return self.unlimited or cost <= self.left
+
+    def commit(self, cost: int) -> None:
+        """Take ``cost`` cents for a booking, or raise ``BudgetRefused``."""
+        if not self.can_afford(cost):
+            self.refusals += 1
+            raise BudgetRefused(
+                f"{self.quarter}: booking costs {cost} cents but {self.left} are left"
+            )
+        self.committed += cost
+
+    def spend(self, cost: int) -> None:
+        """Move ``cost`` cents of finished work from committed to spent."""
+        self.committed -= cost
+        self.spent += cost
+
+    def release(self, cost: int) -> None:
+        """Give back the commitment of a cancelled booking."""
+        self.committed -= cost

@@ -1,0 +1,134 @@
+"""Simulated demand: opportunities arriving and raising tickets by stage.
+
+Opportunity streams (calibrated or explicit): on each working day a stream of
+region x solution brings a Poisson number of new opportunities, with mean
+``arrivals_per_month[month] x scale x 12 / working days per year``, at times
+spread uniformly over the day's working hours. Each gets a rep of its region
+(uniformly), a lognormal deal value and a lognormal cycle length in calendar
+days; it spends ``share_of_cycle`` of the cycle in each stage, and on entering
+a stage raises each of the stage's activities with its probability. A ticket's
+hours are the activity's hours x (deal value / reference) ** elasticity,
+rounded to a quarter hour; its window opens a uniform 4-24 working hours
+(``lead_hours_min``-``lead_hours_max``) after it is raised.
+
+Queue streams (``mode = "queue"``): tickets arrive as a Poisson process in
+calendar time with exponential work, requested to start at once; they belong
+to no opportunity and no rep (no budget), the textbook M/M/c set-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.scenario import Stream
+from models.work_order import Opportunity
+
+if TYPE_CHECKING:
+    from models.presales_model import PresalesModel
+
+MIN_CYCLE_DAYS = 5.0
+
+
+class DemandSource:
+    """Starts the SimPy processes that generate opportunities or tickets."""
+
+    def __init__(self, model: PresalesModel) -> None:
+        self.model = model
+        self.reps_by_region: dict[str, list[str]] = {}
+        for rep in model.reps.values():
+            self.reps_by_region.setdefault(rep.region, []).append(rep.name)
+        self.next_opportunity = 0
+        d = model.scenario.demand
+        if d.mode == "queue":
+            for stream in d.queue:
+                model.env.process(self._queue_arrivals(stream))
+        else:
+            model.env.process(self._daily_arrivals())
+
+    # -- opportunity streams -------------------------------------------------
+
+    def _daily_rate(self, stream: Stream, day: int) -> float:
+        m = self.model
+        month = m.calendar.date_of(day).month
+        working_days = 52.0 * len(m.scenario.calendar.weekdays)
+        per_month = stream.arrivals_per_month[month - 1] * m.scenario.demand.scale
+        return per_month * 12.0 / working_days
+
+    def _daily_arrivals(self):
+        m = self.model
+        rng = m.random_gen
+        while True:
+            day = int(m.now // 24)
+            if m.calendar.is_working_day(day):
+                w0 = m.calendar.worked(day * 24.0)
+                length = m.calendar.worked((day + 1) * 24.0) - w0
+                arrivals = []
+                for stream in m.scenario.demand.streams:
+                    n = rng.poisson(self._daily_rate(stream, day))
+                    for offset in rng.uniform(0.0, length, size=n):
+                        arrivals.append((m.calendar.at(w0 + offset), stream))
+                arrivals.sort(key=lambda a: a[0])
+                for when, stream in arrivals:
+                    if when > m.now:
+                        yield m.env.timeout(when - m.now)
+                    self._open(stream)
+            yield m.env.timeout((day + 1) * 24.0 - m.now)
+
+    def _open(self, stream: Stream) -> None:
+        m = self.model
+        rng = m.random_gen
+        reps = self.reps_by_region[stream.region]
+        rep = reps[int(rng.integers(len(reps)))]
+        value = float(rng.lognormal(stream.deal_value_mu, stream.deal_value_sigma))
+        cycle = max(MIN_CYCLE_DAYS,
+                    float(rng.lognormal(stream.cycle_days_mu, stream.cycle_days_sigma)))
+        opp = Opportunity(self.next_opportunity, rep, stream.region, stream.solution,
+                          m.now, round(value, 2), stream.win_rate, cycle)
+        self.next_opportunity += 1
+        m.opportunities[opp.id] = opp
+        m.log.record(m.now, "opportunity_created", opportunity=opp.id, rep=rep,
+                     region=opp.region, solution=opp.solution, value=opp.deal_value)
+        m.env.process(self._lifecycle(opp))
+
+    def _lifecycle(self, opp: Opportunity):
+        m = self.model
+        start = m.now
+        elapsed = 0.0
+        for stage in m.scenario.demand.stages:
+            at = start + elapsed * opp.cycle_days * 24.0
+            if at > m.now:
+                yield m.env.timeout(at - m.now)
+            m.log.record(m.now, "stage_entered", opportunity=opp.id, rep=opp.rep,
+                         region=opp.region, solution=opp.solution, stage=stage.name)
+            for activity in stage.activities:
+                if m.random_gen.random() < activity.probability:
+                    self._raise(opp, stage.name, activity)
+            elapsed += stage.share_of_cycle
+        end = start + opp.cycle_days * 24.0
+        if end > m.now:
+            yield m.env.timeout(end - m.now)
+        opp.cycle_over = True
+        m.close_if_done(opp)
+
+    def _raise(self, opp: Opportunity, stage: str, activity) -> None:
+        m = self.model
+        d = m.scenario.demand
+        size = (opp.deal_value / d.reference_deal_value) ** d.hours_elasticity
+        hours = max(0.5, round(activity.hours * size * 4) / 4)
+        lead = m.random_gen.uniform(d.lead_hours_min, d.lead_hours_max)
+        requested = m.calendar.at(m.calendar.worked(m.now) + lead)
+        m.raise_ticket(opp.id, opp.rep, opp.region, opp.solution, stage,
+                       activity.name, activity.min_proficiency, hours, requested)
+
+    # -- queue streams -------------------------------------------------------
+
+    def _queue_arrivals(self, stream):
+        m = self.model
+        rng: np.random.Generator = m.random_gen
+        while True:
+            yield m.env.timeout(rng.exponential(1.0 / stream.rate_per_hour))
+            hours = float(rng.exponential(stream.hours_mean))
+            m.raise_ticket(-1, "", stream.region, stream.solution, "", "request",
+                           stream.min_proficiency, hours, m.now)

@@ -21,9 +21,15 @@ class SalesRep(mesa.Agent):
         attainment: Quota attainment, 1.0 = 100%.
     """
 
-    def __init__(self, model: PresalesModel, name: str, region: str,
-                 customer_type: str, quarterly_quota: float,
-                 attainment: float) -> None:
+    def __init__(
+        self,
+        model: PresalesModel,
+        name: str,
+        region: str,
+        customer_type: str,
+        quarterly_quota: float,
+        attainment: float,
+    ) -> None:
         super().__init__(model)
         self.name = name
         self.region = region
@@ -52,9 +58,17 @@ class PresalesEngineer(mesa.Agent):
         appetite: This engineer's own taste for grab orders (logit shift).
     """
 
-    def __init__(self, model: PresalesModel, name: str, region: str, grade: str,
-                 proficiency: dict[str, int], rate_cents: int, grade_rank: int,
-                 appetite: float) -> None:
+    def __init__(
+        self,
+        model: PresalesModel,
+        name: str,
+        region: str,
+        grade: str,
+        proficiency: dict[str, int],
+        rate_cents: int,
+        grade_rank: int,
+        appetite: float,
+    ) -> None:
         super().__init__(model)
         self.name = name
         self.region = region
@@ -69,7 +83,9 @@ class PresalesEngineer(mesa.Agent):
 
     def load(self, now_w: float, horizon_hours: float = 40.0) -> float:
         """Share of the next ``horizon_hours`` working hours already booked."""
-        return self.schedule.booked_between(now_w, now_w + horizon_hours) / horizon_hours
+        return (
+            self.schedule.booked_between(now_w, now_w + horizon_hours) / horizon_hours
+        )
 
 
 class Dispatcher(mesa.Agent):

@@ -37,14 +37,18 @@ class EngineerIndex:
                 group.sort(key=lambda e, s=None: e.name)
         self._table = table
 
-    def search(self, solution: str, min_proficiency: int,
-               regions: list[str]) -> list[PresalesEngineer]:
+    def search(
+        self, solution: str, min_proficiency: int, regions: list[str]
+    ) -> list[PresalesEngineer]:
         """Engineers covering ``solution`` at ``min_proficiency`` or better."""
         by_region = self._table.get(solution, {})
         found: list[PresalesEngineer] = []
         for region in regions:
-            found += [e for e in by_region.get(region, ())
-                      if e.proficiency[solution] >= min_proficiency]
+            found += [
+                e
+                for e in by_region.get(region, ())
+                if e.proficiency[solution] >= min_proficiency
+            ]
         return found
 
 
@@ -60,24 +64,28 @@ class BookingDesk:
     def scope(self, ticket: Ticket, widen: bool = False) -> list[str]:
         """Regions a rep searches for ``ticket`` (widened by playbook or policy)."""
         m = self.model
-        wide = widen or m.scenario.dispatch.region_scope == "all" or (
-            m.dispatcher.active("volume_widen", ticket.region, ticket.solution))
+        wide = (
+            widen
+            or m.scenario.dispatch.region_scope == "all"
+            or (m.dispatcher.active("volume_widen", ticket.region, ticket.solution))
+        )
         return list(m.scenario.regions) if wide else [ticket.region]
 
     def needed_proficiency(self, ticket: Ticket) -> int:
         """Least proficiency accepted, raised by the rating playbook."""
         raise_by = self.model.dispatcher.active(
-            "rating_upgrade", ticket.region, ticket.solution)
+            "rating_upgrade", ticket.region, ticket.solution
+        )
         return min(5, ticket.min_proficiency + int(raise_by))
 
-    def offers(self, ticket: Ticket, latest_w: float | None,
-               regions: list[str] | None = None):
+    def offers(
+        self, ticket: Ticket, latest_w: float | None, regions: list[str] | None = None
+    ):
         """Ranked ``(start_w, engineer)`` offers with a free slot for ``ticket``."""
         m = self.model
         regions = regions or self.scope(ticket)
         need = self.needed_proficiency(ticket)
-        w_req = max(m.calendar.worked(ticket.requested_start),
-                    m.calendar.worked(m.now))
+        w_req = max(m.calendar.worked(ticket.requested_start), m.calendar.worked(m.now))
         ranking = m.scenario.dispatch.ranking
         now_w = m.calendar.worked(m.now)
         found = []
@@ -91,8 +99,14 @@ class BookingDesk:
         return [(start, e) for _, start, e in found]
 
     @staticmethod
-    def _key(ranking: str, klass: str, start: float, e: PresalesEngineer,
-             ticket: Ticket, now_w: float) -> tuple:
+    def _key(
+        ranking: str,
+        klass: str,
+        start: float,
+        e: PresalesEngineer,
+        ticket: Ticket,
+        now_w: float,
+    ) -> tuple:
         prof = e.proficiency[ticket.solution]
         if ranking == "earliest":
             return (start, -prof, e.rate_cents, e.name)
@@ -106,8 +120,13 @@ class BookingDesk:
 
     # -- booking ---------------------------------------------------------------
 
-    def direct_book(self, ticket: Ticket, latest_w: float | None,
-                    channel: str = "direct", widen: bool = False) -> str:
+    def direct_book(
+        self,
+        ticket: Ticket,
+        latest_w: float | None,
+        channel: str = "direct",
+        widen: bool = False,
+    ) -> str:
         """Book the best affordable offer; BOOKED, NO_SLOT or NO_BUDGET."""
         offers = self.offers(ticket, latest_w, self.scope(ticket, widen))
         if not offers:
@@ -117,8 +136,14 @@ class BookingDesk:
                 return BOOKED
         return NO_BUDGET
 
-    def book(self, ticket: Ticket, engineer: PresalesEngineer, start_w: float,
-             channel: str, incentive: float) -> bool:
+    def book(
+        self,
+        ticket: Ticket,
+        engineer: PresalesEngineer,
+        start_w: float,
+        channel: str,
+        incentive: float,
+    ) -> bool:
         """Charge the rep and put the slot on the schedule; False if refused."""
         m = self.model
         cost = booking_cost(ticket.hours, engineer.rate_cents, incentive)
@@ -130,19 +155,35 @@ class BookingDesk:
                 account.commit(cost)
             except BudgetRefused:
                 rep.refusals += 1
-                m.log.record(m.now, "booking_refused", ticket=ticket.id,
-                             opportunity=ticket.opportunity, rep=ticket.rep,
-                             engineer=engineer.name, region=ticket.region,
-                             solution=ticket.solution, stage=ticket.stage,
-                             amount=cost, hours=ticket.hours, detail="budget")
+                m.log.record(
+                    m.now,
+                    "booking_refused",
+                    ticket=ticket.id,
+                    opportunity=ticket.opportunity,
+                    rep=ticket.rep,
+                    engineer=engineer.name,
+                    region=ticket.region,
+                    solution=ticket.solution,
+                    stage=ticket.stage,
+                    amount=cost,
+                    hours=ticket.hours,
+                    detail="budget",
+                )
                 return False
         engineer.schedule.book(start_w, ticket.hours, ticket.id)
         self._note_booking(ticket, engineer, start_w, channel, incentive, cost, quarter)
         return True
 
-    def _note_booking(self, ticket: Ticket, engineer: PresalesEngineer,
-                      start_w: float, channel: str, incentive: float, cost: int,
-                      quarter: str) -> None:
+    def _note_booking(
+        self,
+        ticket: Ticket,
+        engineer: PresalesEngineer,
+        start_w: float,
+        channel: str,
+        incentive: float,
+        cost: int,
+        quarter: str,
+    ) -> None:
         m = self.model
         ticket.engineer, ticket.engineer_region = engineer.name, engineer.region
         ticket.grade, ticket.channel = engineer.grade, channel
@@ -150,30 +191,53 @@ class BookingDesk:
         ticket.cost, ticket.incentive, ticket.quarter = cost, incentive, quarter
         ticket.fit = engineer.proficiency[ticket.solution] - ticket.min_proficiency
         engineer.booked_hours += ticket.hours
-        m.log.record(m.now, "ticket_booked", ticket=ticket.id,
-                     opportunity=ticket.opportunity, rep=ticket.rep,
-                     engineer=engineer.name, region=ticket.region,
-                     solution=ticket.solution, stage=ticket.stage, amount=cost,
-                     hours=ticket.hours, value=ticket.booked_start, detail=channel)
+        m.log.record(
+            m.now,
+            "ticket_booked",
+            ticket=ticket.id,
+            opportunity=ticket.opportunity,
+            rep=ticket.rep,
+            engineer=engineer.name,
+            region=ticket.region,
+            solution=ticket.solution,
+            stage=ticket.stage,
+            amount=cost,
+            hours=ticket.hours,
+            value=ticket.booked_start,
+            detail=channel,
+        )
         m.at(ticket.booked_start, self._start_work, ticket, engineer, start_w)
 
     # -- carrying out the work -------------------------------------------------
 
-    def _start_work(self, ticket: Ticket, engineer: PresalesEngineer,
-                    start_w: float) -> None:
+    def _start_work(
+        self, ticket: Ticket, engineer: PresalesEngineer, start_w: float
+    ) -> None:
         m = self.model
         w_req = m.calendar.worked(ticket.requested_start)
         ticket.actual_start = m.now
         ticket.delay_hours = max(0.0, start_w - w_req)
         ticket.delay_class = delay_class(ticket.delay_hours, m.scenario.control)
         m.control.note_start(ticket)
-        m.log.record(m.now, "work_started", ticket=ticket.id,
-                     opportunity=ticket.opportunity, rep=ticket.rep,
-                     engineer=engineer.name, region=ticket.region,
-                     solution=ticket.solution, stage=ticket.stage,
-                     value=ticket.delay_hours, detail=ticket.delay_class)
-        m.at(m.calendar.at_end(start_w + ticket.hours), self._finish_work, ticket,
-             engineer)
+        m.log.record(
+            m.now,
+            "work_started",
+            ticket=ticket.id,
+            opportunity=ticket.opportunity,
+            rep=ticket.rep,
+            engineer=engineer.name,
+            region=ticket.region,
+            solution=ticket.solution,
+            stage=ticket.stage,
+            value=ticket.delay_hours,
+            detail=ticket.delay_class,
+        )
+        m.at(
+            m.calendar.at_end(start_w + ticket.hours),
+            self._finish_work,
+            ticket,
+            engineer,
+        )
 
     def _finish_work(self, ticket: Ticket, engineer: PresalesEngineer) -> None:
         m = self.model
@@ -182,14 +246,22 @@ class BookingDesk:
         rep = m.reps.get(ticket.rep)
         if rep is not None:
             rep.account(ticket.quarter).spend(ticket.cost)
-        common = dict(ticket=ticket.id, opportunity=ticket.opportunity,
-                      rep=ticket.rep, engineer=engineer.name, region=ticket.region,
-                      solution=ticket.solution, stage=ticket.stage)
-        m.log.record(m.now, "work_finished", amount=ticket.cost,
-                     hours=ticket.hours, **common)
+        common = dict(
+            ticket=ticket.id,
+            opportunity=ticket.opportunity,
+            rep=ticket.rep,
+            engineer=engineer.name,
+            region=ticket.region,
+            solution=ticket.solution,
+            stage=ticket.stage,
+        )
+        m.log.record(
+            m.now, "work_finished", amount=ticket.cost, hours=ticket.hours, **common
+        )
         if ticket.opportunity >= 0:
-            ticket.rating = rating(ticket.fit, ticket.delay_class, m.scenario.service,
-                                   m.random_gen)
+            ticket.rating = rating(
+                ticket.fit, ticket.delay_class, m.scenario.service, m.random_gen
+            )
             m.control.note_rating(ticket)
             m.log.record(m.now, "ticket_rated", value=ticket.rating, **common)
         self.end(ticket, DONE)
@@ -198,10 +270,18 @@ class BookingDesk:
         """End ``ticket`` unserved for ``reason``."""
         m = self.model
         ticket.unserved_reason = reason
-        m.log.record(m.now, "ticket_unserved", ticket=ticket.id,
-                     opportunity=ticket.opportunity, rep=ticket.rep,
-                     region=ticket.region, solution=ticket.solution,
-                     stage=ticket.stage, hours=ticket.hours, detail=reason)
+        m.log.record(
+            m.now,
+            "ticket_unserved",
+            ticket=ticket.id,
+            opportunity=ticket.opportunity,
+            rep=ticket.rep,
+            region=ticket.region,
+            solution=ticket.solution,
+            stage=ticket.stage,
+            hours=ticket.hours,
+            detail=reason,
+        )
         self.end(ticket, UNSERVED)
 
     def end(self, ticket: Ticket, status: str) -> None:
@@ -216,6 +296,7 @@ def latest_start(model: PresalesModel, ticket: Ticket, wait: float | None):
     """Latest acceptable start, working hours, for a wait of ``wait`` hours."""
     if wait is None:
         return None
-    base = max(model.calendar.worked(ticket.requested_start),
-               model.calendar.worked(model.now))
+    base = max(
+        model.calendar.worked(ticket.requested_start), model.calendar.worked(model.now)
+    )
     return base + wait if math.isfinite(wait) else None

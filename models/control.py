@@ -27,10 +27,21 @@ if TYPE_CHECKING:
     from models.presales_model import PresalesModel
     from models.work_order import Ticket
 
-PLAYBOOK_FOR = {"delay": "delay_grab", "volume": "volume_widen",
-                "rating": "rating_upgrade"}
-COUNTERS = ("volume", "started", "on_time", "slight", "severe", "ratings",
-            "bad_ratings", "good_ratings")
+PLAYBOOK_FOR = {
+    "delay": "delay_grab",
+    "volume": "volume_widen",
+    "rating": "rating_upgrade",
+}
+COUNTERS = (
+    "volume",
+    "started",
+    "on_time",
+    "slight",
+    "severe",
+    "ratings",
+    "bad_ratings",
+    "good_ratings",
+)
 
 
 class ControlRoom:
@@ -42,7 +53,8 @@ class ControlRoom:
         rule = SurgeRule(window=c.window_days, alpha=c.alpha, min_count=c.min_count)
         self.detectors = {signal: SurgeDetector(rule) for signal in PLAYBOOK_FOR}
         self.today: dict[tuple[str, str], dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(COUNTERS, 0))
+            lambda: dict.fromkeys(COUNTERS, 0)
+        )
         self.rows: list[dict] = []
         self.alerts: list[dict] = []
         self.backlog: dict[tuple[str, str], int] = defaultdict(int)
@@ -106,18 +118,26 @@ class ControlRoom:
         status = "normal"
         if counts["severe"] and severe_share >= c.severe_status_share:
             status = "severe"
-        elif late_share >= c.slight_status_share and (counts["slight"] or
-                                                        counts["severe"]):
+        elif late_share >= c.slight_status_share and (
+            counts["slight"] or counts["severe"]
+        ):
             status = "slight"
         return {
-            "day": day, "region": key[0], "solution": key[1], **counts,
+            "day": day,
+            "region": key[0],
+            "solution": key[1],
+            **counts,
             "slight_share": counts["slight"] / started if started else 0.0,
             "severe_share": severe_share,
             "on_time_rate": counts["on_time"] / started if started else float("nan"),
-            "satisfaction": counts["good_ratings"] / ratings if ratings else float("nan"),
-            "busy_hours": busy, "available_hours": available,
+            "satisfaction": counts["good_ratings"] / ratings
+            if ratings
+            else float("nan"),
+            "busy_hours": busy,
+            "available_hours": available,
             "utilisation": busy / available if available else float("nan"),
-            "backlog": self.backlog[key], "status": status,
+            "backlog": self.backlog[key],
+            "status": status,
         }
 
     def _test(self, day: int, key, counts) -> None:
@@ -137,13 +157,29 @@ class ControlRoom:
         alert_id = len(self.alerts)
         playbook = PLAYBOOK_FOR[signal]
         applied = playbook in m.scenario.control.playbooks
-        self.alerts.append({"alert": alert_id, "day": day, "region": region,
-                            "solution": solution, "signal": signal, "count": count,
-                            "playbook": playbook if applied else ""})
-        m.log.record(m.now, "alert", region=region, solution=solution,
-                     value=count, detail=signal)
+        self.alerts.append(
+            {
+                "alert": alert_id,
+                "day": day,
+                "region": region,
+                "solution": solution,
+                "signal": signal,
+                "count": count,
+                "playbook": playbook if applied else "",
+            }
+        )
+        m.log.record(
+            m.now, "alert", region=region, solution=solution, value=count, detail=signal
+        )
         if applied:
-            m.dispatcher.apply(playbook, region, solution,
-                               m.scenario.control.playbook_days)
-            m.log.record(m.now, "playbook_applied", region=region, solution=solution,
-                         value=alert_id, detail=playbook)
+            m.dispatcher.apply(
+                playbook, region, solution, m.scenario.control.playbook_days
+            )
+            m.log.record(
+                m.now,
+                "playbook_applied",
+                region=region,
+                solution=solution,
+                value=alert_id,
+                detail=playbook,
+            )

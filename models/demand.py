@@ -82,14 +82,31 @@ class DemandSource:
         reps = self.reps_by_region[stream.region]
         rep = reps[int(rng.integers(len(reps)))]
         value = float(rng.lognormal(stream.deal_value_mu, stream.deal_value_sigma))
-        cycle = max(MIN_CYCLE_DAYS,
-                    float(rng.lognormal(stream.cycle_days_mu, stream.cycle_days_sigma)))
-        opp = Opportunity(self.next_opportunity, rep, stream.region, stream.solution,
-                          m.now, round(value, 2), stream.win_rate, cycle)
+        cycle = max(
+            MIN_CYCLE_DAYS,
+            float(rng.lognormal(stream.cycle_days_mu, stream.cycle_days_sigma)),
+        )
+        opp = Opportunity(
+            self.next_opportunity,
+            rep,
+            stream.region,
+            stream.solution,
+            m.now,
+            round(value, 2),
+            stream.win_rate,
+            cycle,
+        )
         self.next_opportunity += 1
         m.opportunities[opp.id] = opp
-        m.log.record(m.now, "opportunity_created", opportunity=opp.id, rep=rep,
-                     region=opp.region, solution=opp.solution, value=opp.deal_value)
+        m.log.record(
+            m.now,
+            "opportunity_created",
+            opportunity=opp.id,
+            rep=rep,
+            region=opp.region,
+            solution=opp.solution,
+            value=opp.deal_value,
+        )
         m.env.process(self._lifecycle(opp))
 
     def _lifecycle(self, opp: Opportunity):
@@ -100,8 +117,15 @@ class DemandSource:
             at = start + elapsed * opp.cycle_days * 24.0
             if at > m.now:
                 yield m.env.timeout(at - m.now)
-            m.log.record(m.now, "stage_entered", opportunity=opp.id, rep=opp.rep,
-                         region=opp.region, solution=opp.solution, stage=stage.name)
+            m.log.record(
+                m.now,
+                "stage_entered",
+                opportunity=opp.id,
+                rep=opp.rep,
+                region=opp.region,
+                solution=opp.solution,
+                stage=stage.name,
+            )
             for activity in stage.activities:
                 if m.random_gen.random() < activity.probability:
                     self._raise(opp, stage.name, activity)
@@ -119,8 +143,17 @@ class DemandSource:
         hours = max(0.5, round(activity.hours * size * 4) / 4)
         lead = m.random_gen.uniform(d.lead_hours_min, d.lead_hours_max)
         requested = m.calendar.at(m.calendar.worked(m.now) + lead)
-        m.raise_ticket(opp.id, opp.rep, opp.region, opp.solution, stage,
-                       activity.name, activity.min_proficiency, hours, requested)
+        m.raise_ticket(
+            opp.id,
+            opp.rep,
+            opp.region,
+            opp.solution,
+            stage,
+            activity.name,
+            activity.min_proficiency,
+            hours,
+            requested,
+        )
 
     # -- queue streams -------------------------------------------------------
 
@@ -130,5 +163,14 @@ class DemandSource:
         while True:
             yield m.env.timeout(rng.exponential(1.0 / stream.rate_per_hour))
             hours = float(rng.exponential(stream.hours_mean))
-            m.raise_ticket(-1, "", stream.region, stream.solution, "", "request",
-                           stream.min_proficiency, hours, m.now)
+            m.raise_ticket(
+                -1,
+                "",
+                stream.region,
+                stream.solution,
+                "",
+                "request",
+                stream.min_proficiency,
+                hours,
+                m.now,
+            )

@@ -55,17 +55,24 @@ class GrabBoard:
         self.model = model
         self.orders: list[GrabOrder] = []
 
-    def post(self, ticket: Ticket, incentive: float,
-             on_expire: Callable[[Ticket], None]) -> GrabOrder:
+    def post(
+        self, ticket: Ticket, incentive: float, on_expire: Callable[[Ticket], None]
+    ) -> GrabOrder:
         """Post ``ticket`` as an open order with ``incentive`` uplift."""
         m = self.model
         g = m.scenario.grab
         regions = list(m.scenario.regions) if g.widen_to == "all" else [ticket.region]
-        order = GrabOrder(ticket, incentive, regions, m.now,
-                          m.calendar.add(m.now, g.deadline_hours))
+        order = GrabOrder(
+            ticket, incentive, regions, m.now, m.calendar.add(m.now, g.deadline_hours)
+        )
         self.orders.append(order)
-        self._log("grab_posted", ticket, hours=ticket.hours, value=incentive,
-                  detail="|".join(regions))
+        self._log(
+            "grab_posted",
+            ticket,
+            hours=ticket.hours,
+            value=incentive,
+            detail="|".join(regions),
+        )
         m.env.process(self._run(order, on_expire))
         return order
 
@@ -74,8 +81,14 @@ class GrabBoard:
         t = order.ticket
         need = m.desk.needed_proficiency(t)
         found = m.desk.index.search(t.solution, need, order.regions)
-        found.sort(key=lambda e: (e.region != t.region, -e.proficiency[t.solution],
-                                  e.rate_cents, e.name))
+        found.sort(
+            key=lambda e: (
+                e.region != t.region,
+                -e.proficiency[t.solution],
+                e.rate_cents,
+                e.name,
+            )
+        )
         return found[: m.scenario.grab.max_invites]
 
     def _plan(self, order: GrabOrder) -> list[tuple[float, str, PresalesEngineer]]:
@@ -103,8 +116,12 @@ class GrabBoard:
                 yield m.env.timeout(when - m.now)
             if what == "clarify":
                 order.clarified += 1
-                self._log("grab_clarify", order.ticket, engineer=engineer.name,
-                          hours=m.scenario.grab.clarify_hours)
+                self._log(
+                    "grab_clarify",
+                    order.ticket,
+                    engineer=engineer.name,
+                    hours=m.scenario.grab.clarify_hours,
+                )
                 continue
             slot = self._decide(order, engineer)
             if slot is None:
@@ -126,7 +143,8 @@ class GrabBoard:
         start = max(m.calendar.worked(t.requested_start), m.calendar.worked(m.now))
         slot = e.schedule.earliest(start, t.hours, latest)
         if slot is not None and m.random_gen.random() < self.accept_probability(
-                order, e):
+            order, e
+        ):
             return slot
         self._log("grab_declined", t, engineer=e.name)
         return None
@@ -136,10 +154,15 @@ class GrabBoard:
         m = self.model
         c = m.scenario.grab.choice
         t = order.ticket
-        u = (c.intercept + e.appetite + c.incentive * order.incentive
-             + c.fit * (e.proficiency[t.solution] - t.min_proficiency)
-             - c.load * e.load(m.calendar.worked(m.now))
-             - c.distance * (e.region != t.region) - c.grade * e.grade_rank)
+        u = (
+            c.intercept
+            + e.appetite
+            + c.incentive * order.incentive
+            + c.fit * (e.proficiency[t.solution] - t.min_proficiency)
+            - c.load * e.load(m.calendar.worked(m.now))
+            - c.distance * (e.region != t.region)
+            - c.grade * e.grade_rank
+        )
         return 1.0 / (1.0 + math.exp(-u))
 
     def _lock_and_confirm(self, order: GrabOrder, e: PresalesEngineer, slot: float):
@@ -157,7 +180,8 @@ class GrabBoard:
         if slot < now_w:
             slot = e.schedule.earliest(now_w, t.hours)
         if m.random_gen.random() < g.confirm_probability and m.desk.book(
-                t, e, slot, "grab", order.incentive):
+            t, e, slot, "grab", order.incentive
+        ):
             order.outcome, order.filled_at = "filled", m.now
             self._log("grab_confirmed", t, engineer=e.name)
             return True
@@ -166,5 +190,14 @@ class GrabBoard:
 
     def _log(self, kind: str, t: Ticket, **fields) -> None:
         m = self.model
-        m.log.record(m.now, kind, ticket=t.id, opportunity=t.opportunity, rep=t.rep,
-                     region=t.region, solution=t.solution, stage=t.stage, **fields)
+        m.log.record(
+            m.now,
+            kind,
+            ticket=t.id,
+            opportunity=t.opportunity,
+            rep=t.rep,
+            region=t.region,
+            solution=t.solution,
+            stage=t.stage,
+            **fields,
+        )

@@ -88,8 +88,9 @@ class DispatchPolicy:
 
     def wait_latest(self, ticket: Ticket) -> float | None:
         """Latest start the rep accepts, working hours (None: any)."""
-        return latest_start(self.model, ticket,
-                            self.model.scenario.dispatch.max_wait_hours)
+        return latest_start(
+            self.model, ticket, self.model.scenario.dispatch.max_wait_hours
+        )
 
     def post_grab(self, ticket: Ticket) -> bool:
         """Post ``ticket`` as a grab order; False if grabbing is off."""

@@ -35,9 +35,13 @@ if TYPE_CHECKING:
 def build_calendar(s: Scenario) -> BusinessCalendar:
     """The scenario's business calendar."""
     c = s.calendar
-    return BusinessCalendar(start=s.scenario.start_date, openings=c.working_hours,
-                            weekdays=c.weekdays, holidays=c.holidays,
-                            timezone=c.timezone)
+    return BusinessCalendar(
+        start=s.scenario.start_date,
+        openings=c.working_hours,
+        weekdays=c.weekdays,
+        holidays=c.holidays,
+        timezone=c.timezone,
+    )
 
 
 class PresalesModel(DayStepModel):
@@ -48,10 +52,14 @@ class PresalesModel(DayStepModel):
         seed: Overrides the scenario's seed (an int or a SeedSequence).
     """
 
-    def __init__(self, scenario: Scenario,
-                 seed: int | np.random.SeedSequence | None = None) -> None:
-        super().__init__(build_calendar(scenario), scenario.scenario.horizon_days,
-                         scenario.scenario.seed if seed is None else seed)
+    def __init__(
+        self, scenario: Scenario, seed: int | np.random.SeedSequence | None = None
+    ) -> None:
+        super().__init__(
+            build_calendar(scenario),
+            scenario.scenario.horizon_days,
+            scenario.scenario.seed if seed is None else seed,
+        )
         self.scenario = scenario
         self.log = EventLog()
         self.tickets: dict[int, Ticket] = {}
@@ -67,13 +75,15 @@ class PresalesModel(DayStepModel):
         self.control = ControlRoom(self)
         self.policy = make_policy(scenario.dispatch.policy, self)
         self.demand = DemandSource(self)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "tickets_raised": lambda m: len(m.tickets),
-            "tickets_done": lambda m: m.count_status("done"),
-            "tickets_unserved": lambda m: m.count_status("unserved"),
-            "grab_orders": lambda m: len(m.grabs.orders),
-            "alerts": lambda m: len(m.control.alerts),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "tickets_raised": lambda m: len(m.tickets),
+                "tickets_done": lambda m: m.count_status("done"),
+                "tickets_unserved": lambda m: m.count_status("unserved"),
+                "grab_orders": lambda m: len(m.grabs.orders),
+                "alerts": lambda m: len(m.control.alerts),
+            }
+        )
 
     # -- agents --------------------------------------------------------------
 
@@ -86,8 +96,14 @@ class PresalesModel(DayStepModel):
             self._add_rep(rep.name, rep)
 
     def _add_rep(self, name: str, spec) -> None:
-        self.reps[name] = SalesRep(self, name, spec.region, spec.customer_type,
-                                   spec.quarterly_quota, spec.attainment)
+        self.reps[name] = SalesRep(
+            self,
+            name,
+            spec.region,
+            spec.customer_type,
+            spec.quarterly_quota,
+            spec.attainment,
+        )
 
     def _make_engineers(self) -> None:
         grades = sorted(self.scenario.grades, key=lambda g: (g.hourly_rate, g.name))
@@ -99,12 +115,22 @@ class PresalesModel(DayStepModel):
             for k in range(pool.count):
                 specs.append((f"{pool.region}-{pool.grade}-p{i}-{k + 1}", pool))
         specs += [(e.name, e) for e in self.scenario.engineers.individuals]
-        appetites = self.random_gen.normal(0.0, sd, size=len(specs)) if sd else (
-            [0.0] * len(specs))
+        appetites = (
+            self.random_gen.normal(0.0, sd, size=len(specs))
+            if sd
+            else ([0.0] * len(specs))
+        )
         for (name, spec), appetite in zip(specs, appetites, strict=True):
             self.engineers[name] = PresalesEngineer(
-                self, name, spec.region, spec.grade, spec.proficiency,
-                rate[spec.grade], rank[spec.grade], float(appetite))
+                self,
+                name,
+                spec.region,
+                spec.grade,
+                spec.proficiency,
+                rate[spec.grade],
+                rank[spec.grade],
+                float(appetite),
+            )
 
     # -- time and money ------------------------------------------------------
 
@@ -123,31 +149,72 @@ class PresalesModel(DayStepModel):
         b = self.scenario.budget
         if b.unlimited:
             return BudgetAccount(quarter, 0, unlimited=True)
-        cents = quarterly_budget(rep.quarterly_quota, rep.attainment,
-                                 b.share_of_quota[rep.customer_type],
-                                 b.attainment_weight, b.min_factor, b.max_factor)
-        self.log.record(self.now, "budget_set", rep=rep.name, region=rep.region,
-                        amount=cents, value=float(quarter[-1]), detail=quarter)
+        cents = quarterly_budget(
+            rep.quarterly_quota,
+            rep.attainment,
+            b.share_of_quota[rep.customer_type],
+            b.attainment_weight,
+            b.min_factor,
+            b.max_factor,
+        )
+        self.log.record(
+            self.now,
+            "budget_set",
+            rep=rep.name,
+            region=rep.region,
+            amount=cents,
+            value=float(quarter[-1]),
+            detail=quarter,
+        )
         return BudgetAccount(quarter, cents)
 
     # -- tickets and opportunities ---------------------------------------------
 
-    def raise_ticket(self, opportunity: int, rep: str, region: str, solution: str,
-                     stage: str, activity: str, min_proficiency: int, hours: float,
-                     requested_start: float) -> Ticket:
+    def raise_ticket(
+        self,
+        opportunity: int,
+        rep: str,
+        region: str,
+        solution: str,
+        stage: str,
+        activity: str,
+        min_proficiency: int,
+        hours: float,
+        requested_start: float,
+    ) -> Ticket:
         """Create a ticket now and hand it to the dispatch policy."""
-        t = Ticket(len(self.tickets), opportunity, rep, region, solution, stage,
-                   activity, min_proficiency, hours, self.now, requested_start)
+        t = Ticket(
+            len(self.tickets),
+            opportunity,
+            rep,
+            region,
+            solution,
+            stage,
+            activity,
+            min_proficiency,
+            hours,
+            self.now,
+            requested_start,
+        )
         self.tickets[t.id] = t
         if opportunity >= 0:
             opp = self.opportunities[opportunity]
             opp.tickets.append(t.id)
             opp.open_tickets += 1
         self.control.note_raised(t)
-        self.log.record(self.now, "ticket_raised", ticket=t.id,
-                        opportunity=opportunity, rep=rep, region=region,
-                        solution=solution, stage=stage, hours=hours,
-                        value=requested_start, detail=activity)
+        self.log.record(
+            self.now,
+            "ticket_raised",
+            ticket=t.id,
+            opportunity=opportunity,
+            rep=rep,
+            region=region,
+            solution=solution,
+            stage=stage,
+            hours=hours,
+            value=requested_start,
+            detail=activity,
+        )
         self.policy.on_ticket(t)
         return t
 
@@ -168,17 +235,27 @@ class PresalesModel(DayStepModel):
         tickets = [self.tickets[i] for i in opp.tickets]
         ratings = [t.rating for t in tickets if not math.isnan(t.rating)]
         p = win_probability(
-            opp.base_win_rate, float(np.mean(ratings)) if ratings else math.nan,
+            opp.base_win_rate,
+            float(np.mean(ratings)) if ratings else math.nan,
             sum(t.delay_class == "slight" for t in tickets),
             sum(t.delay_class == "severe" for t in tickets),
-            sum(t.status == "unserved" for t in tickets), self.scenario.service)
+            sum(t.status == "unserved" for t in tickets),
+            self.scenario.service,
+        )
         won = self.random_gen.random() < p
         opp.win_probability, opp.closed_at = p, self.now
         opp.outcome = "won" if won else "lost"
         opp.revenue = opp.deal_value if won else 0.0
-        self.log.record(self.now, "opportunity_closed", opportunity=opp.id,
-                        rep=opp.rep, region=opp.region, solution=opp.solution,
-                        value=opp.revenue, detail=opp.outcome)
+        self.log.record(
+            self.now,
+            "opportunity_closed",
+            opportunity=opp.id,
+            rep=opp.rep,
+            region=opp.region,
+            solution=opp.solution,
+            value=opp.revenue,
+            detail=opp.outcome,
+        )
 
     def count_status(self, status: str) -> int:
         """Number of tickets that ended with ``status``."""

@@ -52,12 +52,16 @@ class Meta(Strict):
     warmup_days: int = Field(
         0, ge=0, description="Days at the start excluded from outcomes (fills queues)."
     )
-    seed: int = Field(20270104, ge=0, description="Seed of the model's random generator.")
+    seed: int = Field(
+        20270104, ge=0, description="Seed of the model's random generator."
+    )
     currency: str = Field("USD", description="Currency label of all money.")
 
 
 class Calendar(Strict):
-    timezone: str = Field("UTC", description="Time zone the working hours are local to.")
+    timezone: str = Field(
+        "UTC", description="Time zone the working hours are local to."
+    )
     working_hours: list[tuple[float, float]] = Field(
         [(9.0, 12.0), (13.0, 18.0)],
         description="Working periods of a day as [from, to] hours; [[0, 24]] is 24h.",
@@ -70,8 +74,12 @@ class Calendar(Strict):
 
 class Grade(Strict):
     name: str = Field(description="Grade name, e.g. junior, senior, principal.")
-    hourly_rate: NonNeg = Field(description="Price per working hour charged to the rep.")
-    resource_type: str = Field("engineer", description="Resource type of the rate card.")
+    hourly_rate: NonNeg = Field(
+        description="Price per working hour charged to the rep."
+    )
+    resource_type: str = Field(
+        "engineer", description="Resource type of the rate card."
+    )
 
 
 class EngineerPool(Strict):
@@ -119,7 +127,9 @@ class Reps(Strict):
 
 
 class Budget(Strict):
-    unlimited: bool = Field(False, description="No budget limit at all (queue studies).")
+    unlimited: bool = Field(
+        False, description="No budget limit at all (queue studies)."
+    )
     share_of_quota: dict[str, NonNeg] = Field(
         {"key_account": 0.05, "commercial": 0.03},
         description="Budget per quarter as a share of quota, by customer type.",
@@ -135,7 +145,8 @@ class Stream(Strict):
     region: str
     solution: str
     arrivals_per_month: list[NonNeg] = Field(
-        min_length=12, max_length=12,
+        min_length=12,
+        max_length=12,
         description="Mean new opportunities per calendar month, January first.",
     )
     win_rate: Prob = Field(description="Base win rate with ordinary presales service.")
@@ -164,15 +175,30 @@ def _default_stages() -> list[Stage]:
         return Activity(name=name, probability=p, hours=h, min_proficiency=m)
 
     return [
-        Stage(name="qualification", share_of_cycle=0.15,
-              activities=[act("discovery call", 0.5, 2, 2)]),
-        Stage(name="value_presentation", share_of_cycle=0.40,
-              activities=[act("demo", 0.8, 4, 3), act("site visit", 0.3, 8, 3),
-                          act("proof of concept", 0.25, 24, 4)]),
-        Stage(name="bid_preparation", share_of_cycle=0.30,
-              activities=[act("bid preparation", 0.6, 12, 3)]),
-        Stage(name="bidding", share_of_cycle=0.15,
-              activities=[act("bid defence", 0.5, 4, 4)]),
+        Stage(
+            name="qualification",
+            share_of_cycle=0.15,
+            activities=[act("discovery call", 0.5, 2, 2)],
+        ),
+        Stage(
+            name="value_presentation",
+            share_of_cycle=0.40,
+            activities=[
+                act("demo", 0.8, 4, 3),
+                act("site visit", 0.3, 8, 3),
+                act("proof of concept", 0.25, 24, 4),
+            ],
+        ),
+        Stage(
+            name="bid_preparation",
+            share_of_cycle=0.30,
+            activities=[act("bid preparation", 0.6, 12, 3)],
+        ),
+        Stage(
+            name="bidding",
+            share_of_cycle=0.15,
+            activities=[act("bid defence", 0.5, 4, 4)],
+        ),
     ]
 
 
@@ -186,7 +212,8 @@ class QueueStream(Strict):
 
 class Demand(Strict):
     mode: Literal["calibrated", "explicit", "queue"] = Field(
-        "explicit", description="calibrated/explicit: opportunity streams; queue: bare tickets."
+        "explicit",
+        description="calibrated/explicit: opportunity streams; queue: bare tickets.",
     )
     source: str = Field("", description="Where calibrated figures came from.")
     start_month: int = Field(1, ge=1, le=12, description="Month the export began in.")
@@ -210,7 +237,8 @@ class Demand(Strict):
 
 class Dispatch(Strict):
     policy: str = Field(
-        "hybrid", description="Dispatch policy by name (direct, grab_first, hybrid, ...)."
+        "hybrid",
+        description="Dispatch policy by name (direct, grab_first, hybrid, ...).",
     )
     ranking: Literal["best_fit", "cheapest", "earliest", "least_loaded"] = Field(
         "best_fit", description="How a rep ranks engineers free for the window."
@@ -225,35 +253,59 @@ class Dispatch(Strict):
 
 class GrabChoice(Strict):
     intercept: float = Field(-1.0, description="Base appetite for grab orders (logit).")
-    incentive: float = Field(3.0, description="Logit weight per unit uplift (1.0 = +100%).")
-    fit: float = Field(0.4, description="Logit weight per proficiency point above need.")
+    incentive: float = Field(
+        3.0, description="Logit weight per unit uplift (1.0 = +100%)."
+    )
+    fit: float = Field(
+        0.4, description="Logit weight per proficiency point above need."
+    )
     load: float = Field(2.0, description="Logit penalty per unit of own load (0..1).")
-    distance: float = Field(1.0, description="Logit penalty for another region's order.")
-    grade: float = Field(0.3, description="Logit penalty per grade step above the lowest.")
-    heterogeneity: NonNeg = Field(0.5, description="Sd of each engineer's own appetite.")
+    distance: float = Field(
+        1.0, description="Logit penalty for another region's order."
+    )
+    grade: float = Field(
+        0.3, description="Logit penalty per grade step above the lowest."
+    )
+    heterogeneity: NonNeg = Field(
+        0.5, description="Sd of each engineer's own appetite."
+    )
 
 
 class Grab(Strict):
     enabled: bool = Field(True, description="Whether reps may post open grab orders.")
-    incentive: NonNeg = Field(0.5, le=1.0, description="Uplift credited and paid (0.5 = +50%).")
+    incentive: NonNeg = Field(
+        0.5, le=1.0, description="Uplift credited and paid (0.5 = +50%)."
+    )
     widen_to: Literal["home", "all"] = Field(
         "all", description="Regions invited to a grab order."
     )
-    deadline_hours: PosFloat = Field(16.0, description="Working hours an order stays open.")
+    deadline_hours: PosFloat = Field(
+        16.0, description="Working hours an order stays open."
+    )
     response_mean_hours: PosFloat = Field(
         2.0, description="Mean working hours before an invited engineer decides."
     )
     clarify_probability: Prob = Field(0.2, description="Chance an engineer asks first.")
-    clarify_hours: NonNeg = Field(1.0, description="Working hours a clarify round costs.")
-    confirm_probability: Prob = Field(0.95, description="Chance the rep confirms a grab.")
-    confirm_hours: NonNeg = Field(0.5, description="Working hours the rep takes to confirm.")
+    clarify_hours: NonNeg = Field(
+        1.0, description="Working hours a clarify round costs."
+    )
+    confirm_probability: Prob = Field(
+        0.95, description="Chance the rep confirms a grab."
+    )
+    confirm_hours: NonNeg = Field(
+        0.5, description="Working hours the rep takes to confirm."
+    )
     max_invites: int = Field(40, ge=1, description="Most engineers invited per order.")
     choice: GrabChoice = GrabChoice()
 
 
 class Service(Strict):
-    rating_base: float = Field(3.8, description="Mean rating of an on-time, fitting job.")
-    rating_fit: float = Field(0.5, description="Rating gained per proficiency point above need.")
+    rating_base: float = Field(
+        3.8, description="Mean rating of an on-time, fitting job."
+    )
+    rating_fit: float = Field(
+        0.5, description="Rating gained per proficiency point above need."
+    )
     rating_slight: float = Field(0.7, description="Rating lost to a slight delay.")
     rating_severe: float = Field(1.6, description="Rating lost to a severe delay.")
     rating_noise: NonNeg = Field(0.6, description="Sd of the rating's noise.")
@@ -295,9 +347,13 @@ class Control(Strict):
 class Scenario(Strict):
     scenario: Meta = Meta()
     regions: list[str] = Field(min_length=1, description="Sales regions.")
-    solutions: list[str] = Field(min_length=1, description="Solutions (product series).")
+    solutions: list[str] = Field(
+        min_length=1, description="Solutions (product series)."
+    )
     calendar: Calendar = Calendar()
-    grades: list[Grade] = Field(min_length=1, description="Grades and their hourly rates.")
+    grades: list[Grade] = Field(
+        min_length=1, description="Grades and their hourly rates."
+    )
     engineers: Engineers = Engineers()
     reps: Reps = Reps()
     budget: Budget = Budget()
@@ -308,7 +364,9 @@ class Scenario(Strict):
     control: Control = Control()
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: dict[str, Any] | None = None
+) -> Scenario:
     """Read, parse and validate a scenario file.
 
     Raises:

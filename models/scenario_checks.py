@@ -40,8 +40,10 @@ def _member(field: str, value: str, allowed: list[str], kind: str) -> list[str]:
 def _check_engineers(s: Scenario) -> list[str]:
     grades = [g.name for g in s.grades]
     out: list[str] = []
-    groups = [("engineers.pools", s.engineers.pools),
-              ("engineers.individuals", s.engineers.individuals)]
+    groups = [
+        ("engineers.pools", s.engineers.pools),
+        ("engineers.individuals", s.engineers.individuals),
+    ]
     for name, items in groups:
         for i, e in enumerate(items):
             where = f"{name}[{i}]"
@@ -51,12 +53,15 @@ def _check_engineers(s: Scenario) -> list[str]:
                 out += _member(f"{where}.proficiency", sol, s.solutions, "solution")
             if not e.proficiency:
                 out.append(f"{where}.proficiency: empty; give at least one solution")
-    out += _unique("engineers.individuals[].name",
-                   [e.name for e in s.engineers.individuals])
+    out += _unique(
+        "engineers.individuals[].name", [e.name for e in s.engineers.individuals]
+    )
     total = sum(p.count for p in s.engineers.pools) + len(s.engineers.individuals)
     if total == 0:
-        out.append("engineers: no engineers at all; add engineers.pools or "
-                   "engineers.individuals")
+        out.append(
+            "engineers: no engineers at all; add engineers.pools or "
+            "engineers.individuals"
+        )
     return out
 
 
@@ -69,16 +74,22 @@ def _check_reps(s: Scenario) -> list[str]:
             where = f"{name}[{i}]"
             out += _member(f"{where}.region", r.region, s.regions, "region")
             if not s.budget.unlimited:
-                out += _member(f"{where}.customer_type", r.customer_type, types,
-                               "customer type of budget.share_of_quota")
+                out += _member(
+                    f"{where}.customer_type",
+                    r.customer_type,
+                    types,
+                    "customer type of budget.share_of_quota",
+                )
     out += _unique("reps.individuals[].name", [r.name for r in s.reps.individuals])
     if s.demand.mode != "queue":
         have = {r.region for r in s.reps.pools if r.count > 0}
         have |= {r.region for r in s.reps.individuals}
         for i, st in enumerate(s.demand.streams):
             if st.region in s.regions and st.region not in have:
-                out.append(f"demand.streams[{i}].region: no sales rep in "
-                           f"{st.region!r}; add reps there or drop the stream")
+                out.append(
+                    f"demand.streams[{i}].region: no sales rep in "
+                    f"{st.region!r}; add reps there or drop the stream"
+                )
     return out
 
 
@@ -87,22 +98,30 @@ def _check_demand(s: Scenario) -> list[str]:
     out: list[str] = []
     for i, st in enumerate(d.streams):
         out += _member(f"demand.streams[{i}].region", st.region, s.regions, "region")
-        out += _member(f"demand.streams[{i}].solution", st.solution, s.solutions,
-                       "solution")
+        out += _member(
+            f"demand.streams[{i}].solution", st.solution, s.solutions, "solution"
+        )
     for i, q in enumerate(d.queue):
         out += _member(f"demand.queue[{i}].region", q.region, s.regions, "region")
-        out += _member(f"demand.queue[{i}].solution", q.solution, s.solutions,
-                       "solution")
+        out += _member(
+            f"demand.queue[{i}].solution", q.solution, s.solutions, "solution"
+        )
     if d.mode == "queue" and not d.queue:
-        out.append("demand.queue: mode is 'queue' but no queue streams are given; "
-                   "add [[demand.queue]] tables")
+        out.append(
+            "demand.queue: mode is 'queue' but no queue streams are given; "
+            "add [[demand.queue]] tables"
+        )
     if d.mode != "queue" and not d.streams:
-        out.append(f"demand.streams: mode is {d.mode!r} but no streams are given; "
-                   "add [[demand.streams]] or run `presales-sim calibrate`")
+        out.append(
+            f"demand.streams: mode is {d.mode!r} but no streams are given; "
+            "add [[demand.streams]] or run `presales-sim calibrate`"
+        )
     total = sum(st.share_of_cycle for st in d.stages)
     if d.mode != "queue" and abs(total - 1.0) > 1e-6:
-        out.append(f"demand.stages[].share_of_cycle: shares add up to {total:g}; "
-                   "make them add up to 1")
+        out.append(
+            f"demand.stages[].share_of_cycle: shares add up to {total:g}; "
+            "make them add up to 1"
+        )
     if d.lead_hours_max < d.lead_hours_min:
         out.append("demand.lead_hours_max: smaller than lead_hours_min; swap them")
     return out
@@ -112,22 +131,30 @@ def _check_misc(s: Scenario) -> list[str]:
     out: list[str] = []
     c = s.control
     if c.severe_after_hours < c.slight_after_hours:
-        out.append("control.severe_after_hours: below slight_after_hours; a severe "
-                   "delay must be at least a slight one")
+        out.append(
+            "control.severe_after_hours: below slight_after_hours; a severe "
+            "delay must be at least a slight one"
+        )
     known = {"delay_grab", "volume_widen", "rating_upgrade"}
     for i, p in enumerate(c.playbooks):
         if p not in known:
-            out.append(f"control.playbooks[{i}]: unknown playbook {p!r}; use one of "
-                       f"{', '.join(sorted(known))}")
+            out.append(
+                f"control.playbooks[{i}]: unknown playbook {p!r}; use one of "
+                f"{', '.join(sorted(known))}"
+            )
     from models.policies import policy_names
 
     if s.dispatch.policy not in policy_names():
-        out.append(f"dispatch.policy: unknown policy {s.dispatch.policy!r}; use one "
-                   f"of {', '.join(policy_names())}")
+        out.append(
+            f"dispatch.policy: unknown policy {s.dispatch.policy!r}; use one "
+            f"of {', '.join(policy_names())}"
+        )
     for i, (a, b) in enumerate(s.calendar.working_hours):
         if not 0 <= a < b <= 24:
-            out.append(f"calendar.working_hours[{i}]: [{a}, {b}] must satisfy "
-                       "0 <= from < to <= 24")
+            out.append(
+                f"calendar.working_hours[{i}]: [{a}, {b}] must satisfy "
+                "0 <= from < to <= 24"
+            )
     b = s.budget
     if b.max_factor < b.min_factor:
         out.append("budget.max_factor: below budget.min_factor; swap them")

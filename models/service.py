@@ -41,8 +41,14 @@ def rating(fit: int, klass: str, service: Service, rng: np.random.Generator) -> 
     return int(min(5, max(1, round(value))))
 
 
-def win_probability(base: float, mean_rating: float, slight: int, severe: int,
-                    unserved: int, service: Service) -> float:
+def win_probability(
+    base: float,
+    mean_rating: float,
+    slight: int,
+    severe: int,
+    unserved: int,
+    service: Service,
+) -> float:
     """Chance of winning given the presales service the opportunity got."""
     base = min(max(base, 1e-6), 1 - 1e-6)
     logit = math.log(base / (1 - base))

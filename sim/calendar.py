@@ -65,7 +65,9 @@ class BusinessCalendar:
 
     def _extend(self, days: int) -> None:
         """Lay out openings for ``days`` more days."""
-        total = self._cum[-1] + (self._ends[-1] - self._starts[-1]) if self._cum else 0.0
+        total = (
+            self._cum[-1] + (self._ends[-1] - self._starts[-1]) if self._cum else 0.0
+        )
         first = self._days_built
         for day in range(first, first + days):
             if not self.is_working_day(day):

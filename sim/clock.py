@@ -35,8 +35,10 @@ class DayStepModel(mesa.Model):
     ) -> None:
         if seed is None:
             raise ValueError("a seed is required: pass an int or a SeedSequence")
-        sequence = seed if isinstance(seed, np.random.SeedSequence) else (
-            np.random.SeedSequence(int(seed))
+        sequence = (
+            seed
+            if isinstance(seed, np.random.SeedSequence)
+            else (np.random.SeedSequence(int(seed)))
         )
         mesa_seed = int(sequence.generate_state(1)[0])
         super().__init__(seed=mesa_seed)

@@ -13,8 +13,21 @@ import math
 import pandas as pd
 
 COLUMNS = (
-    "seq", "time", "day", "kind", "ticket", "opportunity", "rep", "engineer",
-    "region", "solution", "stage", "amount", "hours", "value", "detail",
+    "seq",
+    "time",
+    "day",
+    "kind",
+    "ticket",
+    "opportunity",
+    "rep",
+    "engineer",
+    "region",
+    "solution",
+    "stage",
+    "amount",
+    "hours",
+    "value",
+    "detail",
 )
 NAN = math.nan
 
@@ -79,8 +92,13 @@ class EventLog:
         frame = pd.DataFrame(self._cols, columns=list(COLUMNS))
         return frame.astype(
             {
-                "seq": "int64", "time": "float64", "day": "int64",
-                "ticket": "int64", "opportunity": "int64", "amount": "int64",
-                "hours": "float64", "value": "float64",
+                "seq": "int64",
+                "time": "float64",
+                "day": "int64",
+                "ticket": "int64",
+                "opportunity": "int64",
+                "amount": "int64",
+                "hours": "float64",
+                "value": "float64",
             }
         )

@@ -1,0 +1,311 @@
+"""Tables and key outcomes of a finished run.
+
+``tables(model)`` gives the per-ticket, per-opportunity, board, alert and budget
+tables (columns as in ``docs/event_log.md``); ``key_outcomes`` reduces them to
+the figures planners compare. Money in outcomes is in currency units; the
+tables keep integer cents. A warm-up excludes tickets raised and opportunities
+created before it from outcomes (they still run in the model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from models.presales_model import PresalesModel
+
+TICKET_COLUMNS = [
+    "ticket",
+    "opportunity",
+    "rep",
+    "region",
+    "solution",
+    "stage",
+    "activity",
+    "min_proficiency",
+    "hours",
+    "raised_at",
+    "requested_start",
+    "engineer",
+    "engineer_region",
+    "grade",
+    "channel",
+    "booked_start",
+    "actual_start",
+    "finished_at",
+    "delay_hours",
+    "delay_class",
+    "cost_cents",
+    "incentive",
+    "rating",
+    "status",
+    "unserved_reason",
+]
+
+
+def ticket_table(model: PresalesModel) -> pd.DataFrame:
+    """One row per ticket."""
+    rows = [dataclasses.asdict(t) for t in model.tickets.values()]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=TICKET_COLUMNS)
+    frame = frame.rename(columns={"id": "ticket", "cost": "cost_cents"})
+    return frame[TICKET_COLUMNS]
+
+
+def opportunity_table(model: PresalesModel, tickets: pd.DataFrame) -> pd.DataFrame:
+    """One row per opportunity with its presales service and result."""
+    rows = []
+    for o in model.opportunities.values():
+        rows.append(
+            {
+                "opportunity": o.id,
+                "rep": o.rep,
+                "region": o.region,
+                "solution": o.solution,
+                "created_at": o.created_at,
+                "closed_at": o.closed_at,
+                "deal_value": o.deal_value,
+                "base_win_rate": o.base_win_rate,
+                "win_probability": o.win_probability,
+                "outcome": o.outcome or "open",
+                "revenue": o.revenue,
+            }
+        )
+    opps = pd.DataFrame(
+        rows,
+        columns=[
+            "opportunity",
+            "rep",
+            "region",
+            "solution",
+            "created_at",
+            "closed_at",
+            "deal_value",
+            "base_win_rate",
+            "win_probability",
+            "outcome",
+            "revenue",
+        ],
+    )
+    if opps.empty or tickets.empty:
+        return opps
+    t = tickets[tickets["opportunity"] >= 0]
+    per = t.groupby("opportunity").agg(
+        tickets=("ticket", "size"),
+        tickets_unserved=("status", lambda s: int((s == "unserved").sum())),
+        slight=("delay_class", lambda s: int((s == "slight").sum())),
+        severe=("delay_class", lambda s: int((s == "severe").sum())),
+        mean_rating=("rating", "mean"),
+        presales_cost_cents=("cost_cents", "sum"),
+        presales_hours=(
+            "hours",
+            lambda h: float(h[t.loc[h.index, "status"] == "done"].sum()),
+        ),
+    )
+    opps = opps.merge(per, left_on="opportunity", right_index=True, how="left")
+    fill = {
+        "tickets": 0,
+        "tickets_unserved": 0,
+        "slight": 0,
+        "severe": 0,
+        "presales_cost_cents": 0,
+        "presales_hours": 0.0,
+    }
+    return opps.fillna(fill).astype({k: "int64" for k in fill if k != "presales_hours"})
+
+
+def budget_table(model: PresalesModel) -> pd.DataFrame:
+    """One row per rep x quarter: budget, committed, spent, left, refusals."""
+    rows = []
+    for rep in model.reps.values():
+        for quarter, a in sorted(rep.accounts.items()):
+            rows.append(
+                {
+                    "rep": rep.name,
+                    "region": rep.region,
+                    "customer_type": rep.customer_type,
+                    "quarter": quarter,
+                    "budget_cents": a.budget,
+                    "committed_cents": a.committed,
+                    "spent_cents": a.spent,
+                    "taken_cents": a.taken,
+                    "left_cents": a.left,
+                    "refusals": a.refusals,
+                    "unlimited": a.unlimited,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "rep",
+            "region",
+            "customer_type",
+            "quarter",
+            "budget_cents",
+            "committed_cents",
+            "spent_cents",
+            "taken_cents",
+            "left_cents",
+            "refusals",
+            "unlimited",
+        ],
+    )
+
+
+def grab_table(model: PresalesModel) -> pd.DataFrame:
+    """One row per grab order."""
+    rows = [
+        {
+            "ticket": g.ticket.id,
+            "region": g.ticket.region,
+            "solution": g.ticket.solution,
+            "incentive": g.incentive,
+            "posted_at": g.posted_at,
+            "deadline": g.deadline,
+            "invited": g.invited,
+            "clarified": g.clarified,
+            "grabs": len(g.grabbed_by),
+            "filled_at": g.filled_at,
+            "outcome": g.outcome,
+            "hours_to_fill": model.calendar.between(g.posted_at, g.filled_at)
+            if g.outcome == "filled"
+            else math.nan,
+            "incentive_cents": _incentive_cents(g),
+        }
+        for g in model.grabs.orders
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "ticket",
+            "region",
+            "solution",
+            "incentive",
+            "posted_at",
+            "deadline",
+            "invited",
+            "clarified",
+            "grabs",
+            "filled_at",
+            "outcome",
+            "hours_to_fill",
+            "incentive_cents",
+        ],
+    )
+
+
+def _incentive_cents(order) -> int:
+    t = order.ticket
+    if order.outcome != "filled" or t.channel != "grab" or not t.cost:
+        return 0
+    return round(t.cost * order.incentive / (1 + order.incentive))
+
+
+def tables(model: PresalesModel) -> dict[str, pd.DataFrame]:
+    """Every output table of a finished run, by name."""
+    tickets = ticket_table(model)
+    return {
+        "events": model.log.to_frame(),
+        "tickets": tickets,
+        "opportunities": opportunity_table(model, tickets),
+        "board": pd.DataFrame(model.control.rows),
+        "alerts": pd.DataFrame(
+            model.control.alerts,
+            columns=[
+                "alert",
+                "day",
+                "region",
+                "solution",
+                "signal",
+                "count",
+                "playbook",
+            ],
+        ),
+        "budgets": budget_table(model),
+        "grabs": grab_table(model),
+    }
+
+
+def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The headline figures of one run (counts, shares, hours, currency)."""
+    warm = model.scenario.scenario.warmup_days * 24.0
+    tk = t["tickets"][t["tickets"]["raised_at"] >= warm]
+    ops = t["opportunities"]
+    ops = ops[ops["created_at"] >= warm] if not ops.empty else ops
+    closed = ops[ops["outcome"].isin(["won", "lost"])] if not ops.empty else ops
+    started = tk[tk["delay_class"] != ""]
+    grabs = t["grabs"]
+    grabs = grabs[grabs["posted_at"] >= warm] if not grabs.empty else grabs
+    budgets = t["budgets"]
+    limited = budgets[~budgets["unlimited"]] if not budgets.empty else budgets
+    won = float(closed["revenue"].sum()) if not closed.empty else 0.0
+    cost = float(tk["cost_cents"].sum()) / 100
+    board = t["board"]
+    out = {
+        "tickets": len(tk),
+        "tickets_done": int((tk["status"] == "done").sum()),
+        "tickets_unserved": int((tk["status"] == "unserved").sum()),
+        "fill_rate": _share((tk["status"] == "done").sum(), len(tk)),
+        "on_time_share": _share(
+            (started["delay_class"] == "on_time").sum(), len(started)
+        ),
+        "slight_delays": int((started["delay_class"] == "slight").sum()),
+        "severe_delays": int((started["delay_class"] == "severe").sum()),
+        "mean_delay_hours": _mean(started["delay_hours"]),
+        "mean_response_hours": _mean(
+            _working(model, tk["raised_at"], tk["actual_start"])
+        ),
+        "mean_lead_hours": _mean(_working(model, tk["raised_at"], tk["finished_at"])),
+        "grab_orders": len(grabs),
+        "grab_fill_rate": _share((grabs["outcome"] == "filled").sum(), len(grabs)),
+        "mean_hours_to_grab": _mean(grabs["hours_to_fill"]) if len(grabs) else math.nan,
+        "incentive_paid": float(grabs["incentive_cents"].sum()) / 100
+        if len(grabs)
+        else 0.0,
+        "budget_total": float(limited["budget_cents"].sum()) / 100,
+        "budget_taken": float(limited["taken_cents"].sum()) / 100,
+        "budget_spent": float(limited["spent_cents"].sum()) / 100,
+        "budget_left": float(limited["left_cents"].sum()) / 100,
+        "budget_refusals": int((t["events"]["kind"] == "booking_refused").sum()),
+        "unserved_for_budget": int((tk["unserved_reason"] == "budget").sum()),
+        "utilisation": _share(board["busy_hours"].sum(), board["available_hours"].sum())
+        if not board.empty
+        else math.nan,
+        "mean_rating": _mean(tk["rating"]),
+        "satisfaction": _share((tk["rating"] >= 4).sum(), tk["rating"].notna().sum()),
+        "opportunities": len(ops),
+        "opportunities_closed": len(closed),
+        "win_rate": _share((closed["outcome"] == "won").sum(), len(closed))
+        if len(closed)
+        else math.nan,
+        "won_revenue": won,
+        "presales_cost": cost,
+        "cost_to_revenue": cost / won if won else math.nan,
+        "alerts": len(t["alerts"]),
+        "playbooks_applied": int((t["alerts"]["playbook"] != "").sum())
+        if len(t["alerts"])
+        else 0,
+    }
+    return {k: float(v) for k, v in out.items()}
+
+
+def _share(part, whole) -> float:
+    return float(part) / float(whole) if whole else math.nan
+
+
+def _mean(values) -> float:
+    values = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _working(model: PresalesModel, t0: pd.Series, t1: pd.Series) -> np.ndarray:
+    cal = model.calendar
+    return np.array(
+        [cal.between(a, b) if b == b else math.nan for a, b in zip(t0, t1, strict=True)]
+    )

@@ -1,0 +1,79 @@
+"""Running scenarios: one run with all its tables, or one replication's outcomes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.outcomes import key_outcomes, tables
+from models.presales_model import PresalesModel
+from models.scenario import Scenario, scenario_from_dict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """A finished run: its model, tables and key outcomes."""
+
+    model: PresalesModel
+    tables: dict[str, pd.DataFrame]
+    outcomes: dict[str, float]
+
+
+def run_scenario(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence | None = None,
+    progress: bool = False,
+) -> RunResult:
+    """Simulate ``scenario`` to its horizon and collect the results."""
+    model = PresalesModel(scenario, seed)
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(
+            total=model.horizon_days,
+            unit="day",
+            desc=scenario.scenario.name,
+            leave=False,
+        ) as bar:
+            model.run(progress=lambda _day: bar.update(1))
+    else:
+        model.run()
+    result_tables = tables(model)
+    return RunResult(model, result_tables, key_outcomes(model, result_tables))
+
+
+def replication_outcomes(
+    config: dict[str, Any], seed: np.random.SeedSequence
+) -> dict[str, float]:
+    """One replication of a scenario given as a plain dict (for experiments)."""
+    scenario = scenario_from_dict(config, source="<experiment config>")
+    return run_scenario(scenario, seed).outcomes
+
+
+def write_outputs(result: RunResult, out: Path) -> dict[str, Path]:
+    """Write every table as CSV, the outcomes as JSON, and the figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, frame in result.tables.items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=False)
+        written[name] = path
+    path = out / "summary.json"
+    path.write_text(json.dumps(result.outcomes, indent=2, sort_keys=True) + "\n")
+    written["summary"] = path
+    daily = result.model.datacollector.get_model_vars_dataframe()
+    daily.index.name = "day"
+    daily.to_csv(out / "daily.csv")
+    written["daily"] = out / "daily.csv"
+    from models.report_figures import write_figures
+
+    written.update(write_figures(result, out / "figures"))
+    return written

@@ -37,8 +37,8 @@ def add_calibrate(sub) -> None:
     cal.add_argument(
         "--report",
         type=Path,
-        default=None,
-        help="CSV of every reported input row (default: beside --out)",
+        default=Path("out/calibration_report.csv"),
+        help="CSV of every reported input row",
     )
     cal.set_defaults(handler=_cmd_calibrate)
 
@@ -69,7 +69,8 @@ def _cmd_calibrate(args) -> int:
         f"# {args.base.as_posix()}. Regenerate rather than edit.\n"
     )
     args.out.write_text(header + tomli_w.dumps(scenario), encoding="utf-8")
-    report = args.report or args.out.with_suffix(".report.csv")
+    report = args.report
+    report.parent.mkdir(parents=True, exist_ok=True)
     write_report_csv(result.report, report)
     print(result.report.summary())
     print(f"wrote {args.out} and the row report {report}")

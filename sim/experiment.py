@@ -578,7 +578,7 @@ def staffing_search(
     if missing:
         raise ValueError(f"targets name unknown outcomes {missing}; the runner "
                          f"returns {results.attrs['outcomes']}")
-    curve = summarise(results, ["variant", *paths], confidence=confidence,
+    curve = summarise(results, [*paths, "variant"], confidence=confidence,
                       outcomes=results.attrs["outcomes"])
     curve.insert(0, "headcount", curve[paths].sum(axis=1))
     checks = _checks(results, targets, variants, paths)

@@ -15,6 +15,8 @@ order (ties keep file order), ``day``
 NaN and the text columns the empty string. Empty cells in an optional column take
 the same default. Header names are matched after trimming spaces and lowering
 case; columns outside the schema are ignored and reported once, against row 1.
+``seq`` values must be unique, and a row whose time is earlier than that of a valid
+row with a lower ``seq`` is reported (event times never decrease in seq order).
 
 :func:`normalise_events` brings an in-memory table (for example the one a run
 holds) to the same shape without row checks, so the board, ledger and figure code
@@ -254,14 +256,16 @@ def _check_frame(
     """Parse and check every column; drop and report rows that fail."""
     issues: list[RowIssue] = []
     parsed: dict[str, pd.Series] = {}
-    bad = np.zeros(len(text), dtype=bool)
+    unparsed: dict[str, np.ndarray] = {}
     for name in EVENT_COLUMNS:
         if name in text.columns:
             values, faults = _parse_column(name, text[name])
             parsed[name] = values
-            bad |= _record(issues, numbers, name, faults)
+            unparsed[name] = _record(issues, numbers, name, faults)
+    bad = np.logical_or.reduce([np.zeros(len(text), bool), *unparsed.values()])
     frame = pd.DataFrame(parsed, index=text.index)
     for name, faults in _row_rules(frame, bad).items():
+        faults[unparsed.get(name, np.zeros(len(text), bool))] = ""
         bad |= _record(issues, numbers, name, faults)
     frame = normalise_events(frame.loc[~bad])
     return frame, issues
@@ -283,19 +287,19 @@ def _parse_column(name: str, text: pd.Series) -> tuple[pd.Series, pd.Series]:
     faults = pd.Series("", index=text.index, dtype=object)
     if name in TEXT_COLUMNS:
         return text.astype(str), faults
-    numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+    numbers = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
     unparsed = numbers.isna() & ~empty
     faults[unparsed] = "'" + text[unparsed] + "' is not a number"
+    faults[numbers.notna() & ~np.isfinite(numbers)] = "is not finite"
     if name in ("time", "hours"):
-        infinite = ~np.isfinite(numbers) & numbers.notna()
-        faults[infinite] = "is not finite"
-        negative = (numbers < 0) & faults.eq("")
-        faults[negative] = "is negative"
+        faults[(numbers < 0) & faults.eq("")] = "is negative"
     if name == "time":
         faults[empty] = "is empty; every event needs a time"
     if name in ("seq", "day", "ticket", "opportunity", "amount"):
-        fraction = numbers.notna() & (numbers != np.round(numbers)) & faults.eq("")
+        whole = faults.eq("") & numbers.notna()
+        fraction = whole & (numbers != np.round(numbers))
         faults[fraction] = "'" + text[fraction] + "' is not a whole number"
+        faults[whole & (numbers.abs() > 2**53)] = "is too large"
     return numbers.where(faults.eq("")), faults
 
 

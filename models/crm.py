@@ -395,11 +395,16 @@ def _compact(values: pd.Series) -> pd.Series:
 
 
 def _canonical(rows: _Rows, column: str) -> None:
-    """Spell each value of a category as its most frequent spelling."""
+    """Spell each value of a category as its most frequent spelling.
+
+    Ties go to the spelling with more capitals: exports lose capitals more
+    often than they gain them.
+    """
     frame = rows.frame
     keys = _key(frame[column])
-    spelling = (frame.assign(k=keys).groupby(["k", column], sort=False).size()
-                .sort_values(ascending=False, kind="stable").reset_index()
+    counts = frame.groupby([keys.rename("k"), frame[column]]).size().reset_index()
+    counts["caps"] = counts[column].str.count(r"[A-Z]")
+    spelling = (counts.sort_values([0, "caps"], ascending=False, kind="stable")
                 .drop_duplicates("k").set_index("k")[column])
     fixed = keys.map(spelling)
     changed = frame[column] != fixed

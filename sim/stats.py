@@ -101,6 +101,13 @@ def _clean(values: Iterable[float]) -> np.ndarray:
     return array[~np.isnan(array)]
 
 
+def _std(data: np.ndarray) -> float:
+    """Sample standard deviation, exactly 0 for identical values."""
+    if data.size < 2 or np.ptp(data) == 0:
+        return 0.0
+    return float(np.std(data, ddof=1))
+
+
 def t_half_width(std: float, n: int, confidence: float = 0.95) -> float:
     """Return ``t_{(1+confidence)/2, n-1} * std / sqrt(n)``.
 
@@ -138,8 +145,7 @@ def mean_ci(values: Iterable[float], confidence: float = 0.95) -> Interval:
     n = int(data.size)
     if n == 0:
         return Interval(float("nan"), float("nan"), 0)
-    std = float(np.std(data, ddof=1)) if n > 1 else 0.0
-    return Interval(float(np.mean(data)), t_half_width(std, n, confidence), n)
+    return Interval(float(np.mean(data)), t_half_width(_std(data), n, confidence), n)
 
 
 def one_sided_bound(
@@ -171,7 +177,7 @@ def one_sided_bound(
         return float("nan")
     if n == 1:
         return float("-inf") if side == "lower" else float("inf")
-    margin = _st.t.ppf(confidence, n - 1) * np.std(data, ddof=1) / np.sqrt(n)
+    margin = _st.t.ppf(confidence, n - 1) * _std(data) / np.sqrt(n)
     mean = float(np.mean(data))
     return float(mean - margin) if side == "lower" else float(mean + margin)
 

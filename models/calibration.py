@@ -213,6 +213,8 @@ def _note_thin_months(profile: np.ndarray, window: _Window,
                       notes: list[str]) -> None:
     """Name observed months far below the others: perhaps under-listed."""
     seen = window.exposure >= MIN_EXPOSURE
+    if not seen.any():
+        return
     typical = float(np.median(profile[seen]))
     thin = [MONTHS[m] for m in range(12) if seen[m] and profile[m] < typical / 2]
     if thin:

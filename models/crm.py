@@ -54,6 +54,8 @@ OPTIONAL = {
     ACCOUNTS: ("sector", "year_established", "employees", "office_location",
                "subsidiary_of"),
 }
+CONTENT = {PIPELINE: "the opportunities", TEAMS: "the sales agents",
+           PRODUCTS: "the products", ACCOUNTS: "the accounts"}
 #: Industry names a misspelt sector is matched against.
 KNOWN_SECTORS = (
     "agriculture", "automotive", "banking", "construction", "consulting",
@@ -192,6 +194,8 @@ class _Rows:
              action: str = USED) -> pd.Series:
         """List the rows of ``mask``; drop them when ``action`` is dropped."""
         mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return mask
         hits = self.frame.loc[mask, "line"]
         texts = reason[mask] if isinstance(reason, pd.Series) else [reason] * len(hits)
         self.issues.extend(RowIssue(self.name, int(r), column, str(t), action)
@@ -270,7 +274,8 @@ def _finish(report: ImportReport, pipeline: _Rows, teams: _Rows,
 def _nothing_left(rows: _Rows) -> str:
     dropped = [i for i in rows.issues if i.action == DROPPED]
     if not dropped:
-        return f"{rows.name}: no data rows after the header; export the opportunities"
+        return (f"{rows.name}: no data rows after the header; the export must list "
+                f"{CONTENT[rows.name]}")
     top, count = Counter(i.field for i in dropped).most_common(1)[0]
     example = next(i for i in dropped if i.field == top)
     return (f"{rows.name}: none of the {rows.read} rows is usable; {count} were "

@@ -118,7 +118,7 @@ def test_header_only_pipeline_has_nothing_to_calibrate(tmp_path):
     with pytest.raises(CrmImportError) as err:
         read_crm_export(tmp_path)
     assert str(err.value) == ("sales_pipeline.csv: no data rows after the header; "
-                              "export the opportunities")
+                              "the export must list the opportunities")
 
 
 def test_text_that_is_not_utf8_is_refused_with_the_fix(tmp_path):

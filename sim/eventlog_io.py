@@ -228,6 +228,27 @@ def _match_header(path: Path, header: list[str]) -> tuple[list[str], list[RowIss
     return columns, issues
 
 
+class _Faults:
+    """Per-row fault messages of one column; the first fault of a row wins."""
+
+    def __init__(self, size: int):
+        self.mask = np.zeros(size, dtype=bool)
+        self.text = np.empty(size, dtype=object)
+
+    def add(self, where, template: str, values=None) -> None:
+        """Flag rows in ``where``; ``{}`` in the template takes the row's value."""
+        take = np.asarray(where, dtype=bool) & ~self.mask
+        self.mask |= take
+        shown = None if values is None else np.asarray(values, dtype=object)
+        for position in np.flatnonzero(take):
+            value = "" if shown is None else shown[position]
+            self.text[position] = template.format(value)
+
+    def clear(self, where: np.ndarray) -> None:
+        """Drop the faults of rows in ``where`` (already reported elsewhere)."""
+        self.mask &= ~where
+
+
 def _frame_from_records(
     columns: list[str], records: list[tuple[int, list[str]]]
 ) -> tuple[pd.DataFrame, np.ndarray, list[RowIssue]]:
@@ -237,16 +258,17 @@ def _frame_from_records(
     numbers: list[int] = []
     width = len(columns)
     for number, fields in records:
-        if not fields or all(not cell.strip() for cell in fields):
+        if not "".join(fields).strip():
             continue
         if len(fields) != width:
             issues.append(RowIssue(
                 number, "", f"has {len(fields)} fields, the header has {width}"))
             continue
-        kept.append([cell.strip() for cell in fields])
+        kept.append(fields)
         numbers.append(number)
     frame = pd.DataFrame(kept, columns=columns, dtype=object)
     frame = frame[[c for c in columns if c in EVENT_COLUMNS]]
+    frame = frame.apply(lambda col: col.str.strip()).astype(object)
     return frame.reset_index(drop=True), np.asarray(numbers, dtype=int), issues
 
 
@@ -256,138 +278,116 @@ def _check_frame(
     """Parse and check every column; drop and report rows that fail."""
     issues: list[RowIssue] = []
     parsed: dict[str, pd.Series] = {}
+    bad = np.zeros(len(text), dtype=bool)
     unparsed: dict[str, np.ndarray] = {}
     for name in EVENT_COLUMNS:
         if name in text.columns:
-            values, faults = _parse_column(name, text[name])
-            parsed[name] = values
+            parsed[name], faults = _parse_column(name, text[name])
             unparsed[name] = _record(issues, numbers, name, faults)
-    bad = np.logical_or.reduce([np.zeros(len(text), bool), *unparsed.values()])
+            bad |= unparsed[name]
     frame = pd.DataFrame(parsed, index=text.index)
     for name, faults in _row_rules(frame, bad).items():
-        faults[unparsed.get(name, np.zeros(len(text), bool))] = ""
+        faults.clear(unparsed.get(name, np.zeros(len(text), dtype=bool)))
         bad |= _record(issues, numbers, name, faults)
-    frame = normalise_events(frame.loc[~bad])
-    return frame, issues
+    return normalise_events(frame.loc[~bad]), issues
 
 
 def _record(
-    issues: list[RowIssue], numbers: np.ndarray, column: str, faults: pd.Series
+    issues: list[RowIssue], numbers: np.ndarray, column: str, faults: _Faults
 ) -> np.ndarray:
-    """Append issues for non-empty fault messages; return the fault mask."""
-    mask = (faults != "").to_numpy()
-    for position in np.flatnonzero(mask):
-        issues.append(RowIssue(int(numbers[position]), column, faults.iloc[position]))
-    return mask
+    """Append an issue per faulty row; return the fault mask."""
+    for position in np.flatnonzero(faults.mask):
+        issues.append(RowIssue(int(numbers[position]), column, faults.text[position]))
+    return faults.mask
 
 
-def _parse_column(name: str, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse one text column; return values and per-row fault messages."""
-    empty = text == ""
-    faults = pd.Series("", index=text.index, dtype=object)
+def _parse_column(name: str, text: pd.Series) -> tuple[pd.Series, _Faults]:
+    """Parse one text column; return values and per-row faults."""
+    faults = _Faults(len(text))
     if name in TEXT_COLUMNS:
         return text.astype(str), faults
+    empty = (text == "").to_numpy()
     numbers = pd.to_numeric(text.where(~empty), errors="coerce").astype(float)
-    unparsed = numbers.isna() & ~empty
-    faults[unparsed] = "'" + text[unparsed] + "' is not a number"
-    faults[numbers.notna() & ~np.isfinite(numbers)] = "is not finite"
-    if name in ("time", "hours"):
-        faults[(numbers < 0) & faults.eq("")] = "is negative"
+    values = numbers.to_numpy()
+    faults.add(np.isnan(values) & ~empty, "'{}' is not a number", text)
+    faults.add(np.isinf(values), "is not finite")
     if name == "time":
-        faults[empty] = "is empty; every event needs a time"
+        faults.add(empty, "is empty; every event needs a time")
+    if name in ("time", "hours"):
+        faults.add(values < 0, "is negative")
     if name in ("seq", "day", "ticket", "opportunity", "amount"):
-        whole = faults.eq("") & numbers.notna()
-        fraction = whole & (numbers != np.round(numbers))
-        faults[fraction] = "'" + text[fraction] + "' is not a whole number"
-        faults[whole & (numbers.abs() > 2**53)] = "is too large"
-    return numbers.where(faults.eq("")), faults
+        fraction = ~np.isnan(values) & (values != np.round(values))
+        faults.add(fraction, "'{}' is not a whole number", text)
+        faults.add(np.abs(values) > 2**53, "is too large")
+    return numbers.where(~faults.mask), faults
 
 
-def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, pd.Series]:
+def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, _Faults]:
     """Checks that involve several columns or the kind of the event."""
-    rules: dict[str, pd.Series] = {}
     kind = frame["kind"]
-    faults = pd.Series("", index=frame.index, dtype=object)
-    unknown = ~kind.isin(EVENT_KINDS)
-    faults[unknown] = "'" + kind[unknown] + "' is not an event kind of the schema"
-    faults[kind == ""] = "is empty; every event needs a kind"
-    rules["kind"] = faults
-    rules["ticket"] = _ticket_rule(frame)
-    rules["detail"] = _detail_rule(frame)
-    rules["value"] = _rating_rule(frame)
+    faults = _Faults(len(frame))
+    faults.add(kind == "", "is empty; every event needs a kind")
+    faults.add(~kind.isin(EVENT_KINDS), "'{}' is not an event kind of the schema",
+               kind)
+    rules = {"kind": faults, "ticket": _ticket_rule(frame),
+             "detail": _detail_rule(frame), "value": _rating_rule(frame)}
     if "day" in frame.columns:
         rules["day"] = _day_rule(frame)
     if "seq" in frame.columns:
-        rules["seq"] = _seq_rule(frame, bad | _any_fault(rules))
+        others = np.logical_or.reduce([f.mask for f in rules.values()])
+        rules["seq"] = _seq_rule(frame, bad | others)
     return rules
 
 
-def _any_fault(rules: dict[str, pd.Series]) -> np.ndarray:
-    """Mask of rows with at least one fault in ``rules``."""
-    masks = [(faults != "").to_numpy() for faults in rules.values()]
-    return np.logical_or.reduce(masks)
-
-
-def _ticket_rule(frame: pd.DataFrame) -> pd.Series:
+def _ticket_rule(frame: pd.DataFrame) -> _Faults:
     """Ticket events need a ticket id of 0 or more."""
-    faults = pd.Series("", index=frame.index, dtype=object)
-    ticket = frame["ticket"]
-    wrong = frame["kind"].isin(TICKET_KINDS) & ~(ticket >= 0)
-    faults[wrong] = "a " + frame["kind"][wrong] + " event needs a ticket id >= 0"
+    faults = _Faults(len(frame))
+    wrong = frame["kind"].isin(TICKET_KINDS) & ~(frame["ticket"] >= 0)
+    faults.add(wrong, "a {} event needs a ticket id >= 0", frame["kind"])
     return faults
 
 
-def _detail_rule(frame: pd.DataFrame) -> pd.Series:
+def _detail_rule(frame: pd.DataFrame) -> _Faults:
     """Kinds whose detail is one of a fixed set must use it."""
-    faults = pd.Series("", index=frame.index, dtype=object)
-    if "detail" not in frame.columns:
-        for kind in DETAIL_CHOICES:
-            faults[frame["kind"] == kind] = f"a {kind} event needs a detail"
-        return faults
+    faults = _Faults(len(frame))
+    detail = frame.get("detail", pd.Series("", index=frame.index))
     for kind, choices in DETAIL_CHOICES.items():
-        wrong = (frame["kind"] == kind) & ~frame["detail"].isin(choices)
+        wrong = (frame["kind"] == kind) & ~detail.isin(choices)
         allowed = ", ".join(sorted(choices))
-        faults[wrong] = (
-            "'" + frame["detail"][wrong] + f"' is not one of {allowed} for {kind}"
-        )
+        faults.add(wrong, "'{}' is not one of " + f"{allowed} for {kind}", detail)
     return faults
 
 
-def _rating_rule(frame: pd.DataFrame) -> pd.Series:
+def _rating_rule(frame: pd.DataFrame) -> _Faults:
     """Ratings are whole numbers from 1 to 5."""
-    faults = pd.Series("", index=frame.index, dtype=object)
-    if "value" not in frame.columns:
-        faults[frame["kind"] == "ticket_rated"] = "a rating needs a value of 1 to 5"
-        return faults
-    value = frame["value"]
-    valid = value.isin([1, 2, 3, 4, 5])
-    faults[(frame["kind"] == "ticket_rated") & ~valid] = "a rating must be 1 to 5"
+    faults = _Faults(len(frame))
+    value = frame.get("value", pd.Series(np.nan, index=frame.index))
+    wrong = (frame["kind"] == "ticket_rated") & ~value.isin([1, 2, 3, 4, 5])
+    faults.add(wrong, "a rating must be a whole number from 1 to 5")
     return faults
 
 
-def _day_rule(frame: pd.DataFrame) -> pd.Series:
+def _day_rule(frame: pd.DataFrame) -> _Faults:
     """A given day must equal floor(time / 24)."""
-    faults = pd.Series("", index=frame.index, dtype=object)
+    faults = _Faults(len(frame))
     expected = np.floor(frame["time"] / 24.0)
     wrong = frame["day"].notna() & frame["time"].notna() & (frame["day"] != expected)
-    faults[wrong] = (
-        "day " + frame["day"][wrong].astype("Int64").astype(str)
-        + " does not match time (expected "
-        + expected[wrong].astype("Int64").astype(str) + ")"
-    )
+    shown = [f"{d:.0f} (expected {e:.0f})" for d, e in zip(
+        frame["day"], expected, strict=True)] if wrong.any() else None
+    faults.add(wrong, "day {} does not match time", shown)
     return faults
 
 
-def _seq_rule(frame: pd.DataFrame, bad: np.ndarray) -> pd.Series:
+def _seq_rule(frame: pd.DataFrame, bad: np.ndarray) -> _Faults:
     """Seq values are unique and event times never decrease in seq order."""
-    faults = pd.Series("", index=frame.index, dtype=object)
+    faults = _Faults(len(frame))
     seq = frame["seq"]
-    faults[seq.isna() & ~bad] = "is empty; give every row a seq or drop the column"
-    dup = seq.notna() & seq.duplicated(keep="first")
-    faults[dup] = "seq " + seq[dup].astype("Int64").astype(str) + " is used twice"
-    ok = ~bad & seq.notna() & ~dup.to_numpy()
+    faults.add(seq.isna() & ~bad, "is empty; give every row a seq or drop the column")
+    dup = (seq.notna() & seq.duplicated(keep="first")).to_numpy()
+    faults.add(dup, "seq {:.0f} is used twice", seq)
+    ok = ~bad & seq.notna().to_numpy() & ~dup
     ordered = frame.loc[ok, ["seq", "time"]].sort_values("seq", kind="stable")
-    earlier_max = ordered["time"].cummax().shift(fill_value=-math.inf)
-    back = ordered.index[ordered["time"] < earlier_max]
-    faults[back] = "time goes back: an event with a lower seq happens later"
+    earlier = ordered["time"].cummax().shift(fill_value=-math.inf)
+    back = frame.index.isin(ordered.index[ordered["time"] < earlier])
+    faults.add(back, "time goes back: an event with a lower seq happens later")
     return faults

@@ -276,7 +276,8 @@ def detect_surges(
     key_cols = list(key_cols)
     columns = [day_col, *key_cols, *ALERT_COLUMNS[1:]]
     value_cols = [count_col] + ([trials_col] if trials_col else [])
-    totals = daily.groupby([day_col, *key_cols], sort=True)[value_cols].sum()
+    grouped = daily.groupby([day_col, *key_cols], sort=True, dropna=False)
+    totals = grouped[value_cols].sum()
     detector = SurgeDetector(rule, signal)
     rows = []
     for index, values in zip(totals.index, totals.to_numpy(), strict=True):

@@ -257,6 +257,7 @@ def detect_surges(
     """Apply the surge rule to a daily table.
 
     Rows with the same key and day are summed first; missing days count as zero.
+    A missing key part (NaN) becomes None and is kept as a key of its own.
     Each key starts its warm-up at its first day in the table.
 
     Args:
@@ -281,7 +282,8 @@ def detect_surges(
     detector = SurgeDetector(rule, signal)
     rows = []
     for index, values in zip(totals.index, totals.to_numpy(), strict=True):
-        day, key = int(index[0]), tuple(index[1:])
+        day = int(index[0])
+        key = tuple(None if pd.isna(part) else part for part in index[1:])
         trials = int(values[1]) if trials_col else None
         alert = detector.observe(day, key, int(values[0]), trials)
         if alert is not None:

@@ -190,3 +190,11 @@ def test_detection_report_without_surge_has_no_delays():
     report = measure_detection(np.zeros((2, 20), dtype=int))
     assert report.delays == () and np.isnan(report.mean_delay)
     assert report.false_alarm_rate == 0.0 and report.tested_key_days == 12
+
+
+def test_table_detection_keeps_missing_key_parts_and_empty_tables():
+    table = pd.DataFrame({"day": range(15), "r": [None] * 15, "n": [0] * 14 + [5]})
+    alerts = detect_surges(table, ["r"], "n")
+    assert list(alerts["day"]) == [14] and alerts["r"].iloc[0] is None
+    empty = detect_surges(table.iloc[:0], ["r"], "n")
+    assert empty.empty and "p_value" in empty.columns

@@ -26,7 +26,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,10 @@ OPTIONAL = {
     ACCOUNTS: ("sector", "year_established", "employees", "office_location",
                "subsidiary_of"),
 }
+ISOLATION_DAYS = 180  # a date this far from all others is taken for a typo
+ISOLATED_SHARE = 0.01  # ... when such dates are at most this share of all dates
+ENGAGE_EFFECT = "not counted in arrivals or cycle"
+CLOSE_EFFECT = "cycle not measured"
 CONTENT = {PIPELINE: "the opportunities", TEAMS: "the sales agents",
            PRODUCTS: "the products", ACCOUNTS: "the accounts"}
 #: Industry names a misspelt sector is matched against.
@@ -301,7 +307,7 @@ def _load(path: Path) -> _Rows:
         plural = "s" if len(missing) > 1 else ""
         raise CrmImportError(
             f"{name}: missing column{plural} {', '.join(map(repr, missing))}; the "
-            f"export needs columns {', '.join(required)} (found: {', '.join(header)})")
+            f"export needs columns {', '.join(required)} (found: {_listing(header)})")
     known = required + OPTIONAL[name]
     twice = sorted({h for h in header if h in known and header.count(h) > 1})
     if twice:
@@ -313,6 +319,11 @@ def _load(path: Path) -> _Rows:
     frame = frame[columns].copy()
     frame["line"] = lines_kept
     return _Rows(name, frame, issues)
+
+
+def _listing(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -353,7 +364,8 @@ def _parse(line: str) -> list[str] | None:
         return None
 
 
-def _records(name: str, lines: list[str], header: list[str]):
+def _records(name: str, lines: list[str],
+             header: list[str]) -> tuple[list[list[str]], list[int], list[RowIssue]]:
     records, kept, issues = [], [], []
     width = len(header)
     for number, line in enumerate(lines[1:], start=2):
@@ -440,15 +452,16 @@ def _dedupe(rows: _Rows, keys: pd.Series, column: str) -> None:
 
 
 def _lookup(rows: _Rows, column: str, table: dict[str, str], keys: pd.Series,
-            source: str, action: str = DROPPED) -> pd.Series:
+            source: str | pd.Series, action: str = DROPPED) -> pd.Series:
     """Match ``column`` against ``table`` (key to spelling); list misses."""
     frame = rows.frame
     found = keys.map(table)
     empty = frame[column] == ""
     unknown = found.isna() & ~empty
     rows.flag(empty, column, f"{column} is empty", action)
-    rows.flag(unknown, column, column + " " + frame[column].map(repr)
-              + f" is not in {source}", action)
+    if isinstance(source, str):
+        source = f" is not in {source}"
+    rows.flag(unknown, column, column + " " + frame[column].map(repr) + source, action)
     moved = found.notna() & (found != frame[column])
     rows.flag(moved, column, column + " " + frame[column].map(repr) + " matched to "
               + found.map(repr))
@@ -561,9 +574,9 @@ def _check_pipeline(rows: _Rows, teams: _Rows, products: pd.DataFrame,
                                                     products["series"], strict=True)))
     _match_stage(rows)
     _match_account(rows, accounts)
+    _dedupe(rows, frame["opportunity_id"], "opportunity_id")
     _check_dates(rows)
     _check_value(rows)
-    _dedupe(rows, frame["opportunity_id"], "opportunity_id")
     return rows
 
 
@@ -571,8 +584,14 @@ def _match_agent(rows: _Rows, teams: _Rows) -> None:
     agents = teams.frame.loc[~teams.bad]
     table = dict(zip(_key(agents["sales_agent"]), agents["sales_agent"], strict=True))
     frame = rows.frame
-    frame["sales_agent"] = _lookup(rows, "sales_agent", table,
-                                   _key(frame["sales_agent"]), TEAMS)
+    keys = _key(frame["sales_agent"])
+    gone = teams.frame.loc[teams.bad]
+    gone_line = keys.map(dict(zip(_key(gone["sales_agent"]), gone["line"],
+                                  strict=True)))
+    why = (f" has no usable row in {TEAMS} (see its row "
+           + gone_line.astype("Int64").astype(str) + ")").where(
+        gone_line.notna(), f" is not in {TEAMS}")
+    frame["sales_agent"] = _lookup(rows, "sales_agent", table, keys, why)
     by_agent = agents.set_index("sales_agent")
     frame["region"] = frame["sales_agent"].map(by_agent["regional_office"])
     frame["manager"] = frame["sales_agent"].map(by_agent["manager"])
@@ -609,21 +628,19 @@ def _check_dates(rows: _Rows) -> None:
     frame = rows.frame
     stage = frame["deal_stage"]
     closed = stage.isin(["Won", "Lost"])
-    engage, close = _date(frame["engage_date"]), _date(frame["close_date"])
     no_engage = frame["engage_date"] == ""
     rows.flag(no_engage & (stage == "Prospecting"), "engage_date", "Prospecting deal "
               "without engage_date; not counted in arrivals")
     rows.flag(no_engage & (stage != "Prospecting"), "engage_date", "engage_date is "
               "empty on a " + stage.astype(str) + " deal; not counted in arrivals "
               "or cycle")
-    _bad_date(rows, "engage_date", engage, "not counted in arrivals or cycle")
     rows.flag(closed & (frame["close_date"] == ""), "close_date", "close_date is "
               "empty on a closed deal; cycle not measured")
-    _bad_date(rows, "close_date", close, "cycle not measured")
-    early = ~closed & (frame["close_date"] != "")
-    rows.flag(early, "close_date", "open deal has close_date "
-              + frame["close_date"].map(repr) + "; ignored")
-    close = close.where(closed)
+    rows.flag(~closed & (frame["close_date"] != ""), "close_date", "open deal has "
+              "close_date " + frame["close_date"].map(repr) + "; ignored")
+    engage = _parse_date(rows, "engage_date", ENGAGE_EFFECT)
+    close = _parse_date(rows, "close_date", CLOSE_EFFECT).where(closed)
+    engage, close = _drop_isolated(rows, engage, close)
     days = (close - engage).dt.days
     rows.flag(days < 0, "close_date", "close_date before engage_date; cycle not "
               "measured")
@@ -633,10 +650,51 @@ def _check_dates(rows: _Rows) -> None:
     frame["cycle_days"] = days.where(days >= 0).clip(lower=1).astype(float)
 
 
-def _bad_date(rows: _Rows, column: str, parsed: pd.Series, effect: str) -> None:
+def _parse_date(rows: _Rows, column: str, effect: str) -> pd.Series:
     raw = rows.frame[column]
+    parsed = _date(raw)
     rows.flag(parsed.isna() & (raw != ""), column, column + " " + raw.map(repr)
               + f" is not a date (YYYY-MM-DD); {effect}")
+    return parsed
+
+
+def _drop_isolated(rows: _Rows, engage: pd.Series,
+                   close: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Blank out dates cut off from the export's other dates (typos of a year)."""
+    low, high = _bulk(pd.concat([engage, close]).where(~pd.concat([rows.bad] * 2)))
+    if low is None:
+        return engage, close
+    out = []
+    for column, dates, effect in (("engage_date", engage, ENGAGE_EFFECT),
+                                  ("close_date", close, CLOSE_EFFECT)):
+        far = dates.notna() & ((dates < low) | (dates > high))
+        rows.flag(far, column, column + " " + rows.frame[column].map(repr)
+                  + f" lies over {ISOLATION_DAYS} days away from the export's other "
+                  f"dates; {effect}")
+        out.append(dates.where(~far))
+    return out[0], out[1]
+
+
+def _bulk(dates: pd.Series) -> tuple[Any, Any]:
+    """First and last date of the run of dates holding the median one.
+
+    Returns ``(None, None)`` when no date is known or when more than
+    ``ISOLATED_SHARE`` of the dates lie outside the run: then the export has
+    gaps, not typos.
+    """
+    dates = dates.dropna()
+    known = dates.drop_duplicates().sort_values().to_numpy()
+    if not len(known):
+        return None, None
+    gaps = np.flatnonzero(np.diff(known) > np.timedelta64(ISOLATION_DAYS, "D"))
+    middle = len(known) // 2
+    below, above = gaps[gaps < middle], gaps[gaps >= middle]
+    low = known[below.max() + 1] if below.size else known[0]
+    high = known[above.min()] if above.size else known[-1]
+    outside = ((dates < low) | (dates > high)).sum()
+    if outside > ISOLATED_SHARE * len(dates):
+        return None, None
+    return low, high
 
 
 def _check_value(rows: _Rows) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from models.crm import CrmImportError, read_crm_export, write_report_csv
@@ -182,12 +183,17 @@ def test_near_miss_names_are_matched_and_reported(tmp_path):
 
 
 def test_bad_dates_are_reported_and_keep_the_deal(tmp_path):
+    # 200 ordinary deals make the two typo years at most 1% of the dates.
+    ordinary = [f"F{n},Bob Kay,GTX Pro,SmallCo,Won,2017-04-{1 + n % 28:02d},"
+                f"2017-05-{1 + n % 28:02d},100" for n in range(200)]
     deals = [*GOOD_DEALS,
              "OPP5,Ann Lee,GTX Pro,BigCo,Won,2017-02-30,2017-03-20,100",
              "OPP6,Ann Lee,GTX Pro,BigCo,Lost,2017-03-10,03/20/2017,0",
              "OPP7,Ann Lee,GTX Pro,BigCo,Won,2017-05-10,2017-04-01,100",
              "OPP8,Ann Lee,GTX Pro,BigCo,Lost,2017-05-10,2017-05-10,0",
-             "OPP9,Ann Lee,GTX Pro,BigCo,Engaging,2017-05-10,2017-06-01,"]
+             "OPP9,Ann Lee,GTX Pro,BigCo,Engaging,2017-05-10,2017-06-01,",
+             "OPP10,Ann Lee,GTX Pro,BigCo,Won,2017-05-10,2071-06-01,3",
+             "OPP11,Ann Lee,GTX Pro,BigCo,Engaging,2007-05-10,,", *ordinary]
     export = read_crm_export(write_export(tmp_path, deals))
     assert_balanced(export)
     got = issues(export)
@@ -201,9 +207,16 @@ def test_bad_dates_are_reported_and_keep_the_deal(tmp_path):
                        "close_date equals engage_date; cycle counted as 1 day")]
     assert got[10] == [("close_date", "used",
                         "open deal has close_date '2017-06-01'; ignored")]
+    assert got[11] == [("close_date", "used", "close_date '2071-06-01' lies over "
+                        "180 days away from the export's other dates; cycle not "
+                        "measured")]
+    assert got[12] == [("engage_date", "used", "engage_date '2007-05-10' lies over "
+                        "180 days away from the export's other dates; not counted "
+                        "in arrivals or cycle")]
+    assert export.pipeline["close"].max() == pd.Timestamp("2017-05-28")
     cycles = export.pipeline.set_index("opportunity_id")["cycle_days"]
     assert cycles[["OPP1", "OPP8"]].tolist() == [19.0, 1.0]
-    assert cycles[["OPP5", "OPP6", "OPP7", "OPP9"]].isna().all()
+    assert cycles[["OPP5", "OPP6", "OPP7", "OPP9", "OPP10"]].isna().all()
 
 
 def test_negative_and_absent_values_are_not_deal_values(tmp_path):
@@ -264,7 +277,8 @@ def test_bad_team_product_and_account_rows(tmp_path):
     products = PRODUCTS + "GTX Basic,,550\nMG Special,MG,55\nOdd Thing,,-1\n"
     accounts = (ACCOUNTS + "Acme,technolgy,1996,unknown,2822,United States,Ghost\n"
                 ",retail,2000,10,10,Italy,\n")
-    deals = [*GOOD_DEALS, "OPP5,Eve Poe,GTX Basic,Acme,Won,2017-03-01,2017-03-20,50"]
+    deals = [*GOOD_DEALS, "OPP5,Eve Poe,GTX Basic,Acme,Won,2017-03-01,2017-03-20,50",
+             "OPP6,dee roe,GTX Pro,Acme,Won,2017-03-01,2017-03-20,50"]
     export = read_crm_export(write_export(tmp_path, deals, sales_teams=teams,
                                           products=products, accounts=accounts))
     assert_balanced(export)
@@ -276,6 +290,9 @@ def test_bad_team_product_and_account_rows(tmp_path):
         7: [("manager", "used", "manager is empty; quota set from the agents of "
              "the region")],
     }
+    assert issues(export)[7] == [("sales_agent", "dropped", "sales_agent 'dee roe' "
+                                  "has no usable row in sales_teams.csv (see its "
+                                  "row 6)")]
     got = issues(export, "products.csv")
     assert got[4] == [("series", "used", "series is empty; taken from the product "
                        "name as 'GTX'")]

@@ -15,6 +15,17 @@ or the limitation stated). Every data row is used or dropped, so
 A record may not span lines (no field of such an export holds a line break), so
 a garbage line, an unbalanced quote or a blank line costs only that line, and a
 row number is the line number in the file, the header being line 1.
+
+Row rules. A row is dropped when it cannot be placed: a blank or malformed
+line, an empty key (opportunity id, agent, product, account name), an agent,
+product or deal stage that matches nothing, a key already seen (the first row
+is kept), a team row without region, or an agent with no usable deal. Anything
+else is used, with the repair or limitation listed: names are matched ignoring
+case, spacing and (for products) punctuation, whitespace is trimmed, and a deal
+with a missing or odd date or value still counts for what it can inform (an
+undated Won deal counts for the win rate, not for the cycle). Dates are ISO
+``YYYY-MM-DD``; a date over ``ISOLATION_DAYS`` away from all the export's other
+dates is taken for a typo and ignored, as long as such dates are rare.
 """
 
 from __future__ import annotations

@@ -168,3 +168,21 @@ def test_any_rows_are_either_kept_or_reported(tmp_path, rows):
     reported = {issue.row for issue in issues}
     assert len(events) + len(reported) == len(data)
     assert all(2 <= row <= len(rows) + 1 for row in reported)
+
+
+def test_reader_agrees_with_the_simulation_log_writer(tmp_path):
+    from sim.eventlog import COLUMNS, EventLog
+
+    assert tuple(COLUMNS) == EVENT_COLUMNS
+    log = EventLog()
+    log.record(1.0, "ticket_raised", ticket=1, region="N", solution="A", hours=4.0,
+               value=9.0, detail="demo")
+    log.record(30.0, "work_started", ticket=1, engineer="e1", value=0.0,
+               detail="on_time")
+    log.record(34.0, "work_finished", ticket=1, engineer="e1", amount=500, hours=4.0)
+    frame = log.to_frame()
+    path = tmp_path / "events.csv"
+    frame.to_csv(path, index=False)
+    read, issues = read_event_log(path)
+    assert issues == []
+    pd.testing.assert_frame_equal(read, normalise_events(frame))

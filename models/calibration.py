@@ -106,10 +106,12 @@ class _Window:
 def calibrate(crm_dir: Path) -> Calibration:
     """Calibrate demand streams and reps from the CRM export in ``crm_dir``.
 
-    Rep rules: an agent's customer type is ``"key_account"`` when more than
-    half of the agent's opportunities with a known account are with accounts
-    whose revenue is at least ``KEY_ACCOUNT_REVENUE`` (millions), else
-    ``"commercial"``. An agent's quarterly won revenue is the won revenue over
+    Rep rules: an agent's *large-account share* is the share of the agent's
+    opportunities with a known account that are with accounts whose revenue is
+    at least ``KEY_ACCOUNT_REVENUE`` (millions). An agent is ``"key_account"``
+    when that share is above half and above the median share of all agents
+    (the agents who lean most to large accounts), else ``"commercial"``.
+    An agent's quarterly won revenue is the won revenue over
     the quarters the export's close dates span. The quota is the mean of that
     over the agents of the same manager (of the region, when the manager is
     unknown) times ``QUOTA_UPLIFT``, rounded to the nearest ``QUOTA_STEP`` and
@@ -331,5 +333,6 @@ def _customer_types(deals: pd.DataFrame, accounts: pd.DataFrame) -> dict[str, st
     known = revenue.notna()
     large = (revenue[known] >= KEY_ACCOUNT_REVENUE).groupby(
         deals.loc[known, "sales_agent"]).mean()
-    return {agent: "key_account" if share > 0.5 else "commercial"
+    median = float(large.median()) if len(large) else 0.0
+    return {agent: "key_account" if share > 0.5 and share > median else "commercial"
             for agent, share in large.items()}

@@ -4,6 +4,15 @@ A rep searches engineers by solution, least proficiency and region scope, sees
 each one's earliest free slot for the ticket's window, ranks them and books the
 first one the budget allows. Each refusal for budget is recorded and the rep
 moves on to the next (cheaper or later) engineer.
+
+Money follows ``[pricing]`` (see ``models.pricing``) and ``[budget]``: a booking
+commits its cost to the rep's quarter; one that overdraws the budget within
+``overdraft_share`` is approved after ``approval_hours``, so its work cannot
+start sooner; with ``rollover`` the first booking of a new quarter carries over
+what the rep's previous quarter left. A booked ticket may be cancelled before
+work starts (``[demand] cancel_probability`` or :meth:`BookingDesk.cancel`),
+which frees the slot and releases the commitment. With ``[service]
+duration_fit`` a better-fitting engineer needs fewer hours.
 """
 
 from __future__ import annotations
@@ -12,12 +21,13 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from models.budget import BudgetRefused, booking_cost
+from models.budget import BudgetAccount, BudgetRefused
+from models.pricing import PriceList
 from models.service import ON_TIME, SEVERE, delay_class, rating
 from models.work_order import DONE, UNSERVED, Ticket
 
 if TYPE_CHECKING:
-    from models.agents import PresalesEngineer
+    from models.agents import PresalesEngineer, SalesRep
     from models.presales_model import PresalesModel
 
 BOOKED, NO_SLOT, NO_BUDGET = "booked", "no_engineer", "budget"
@@ -58,6 +68,8 @@ class BookingDesk:
     def __init__(self, model: PresalesModel) -> None:
         self.model = model
         self.index = EngineerIndex(list(model.engineers.values()))
+        self.pricing = PriceList(model)
+        self._opened: set[tuple[str, str]] = set()
 
     # -- search and rank -------------------------------------------------------
 
@@ -79,9 +91,21 @@ class BookingDesk:
         return min(5, ticket.min_proficiency + int(raise_by))
 
     def offers(
-        self, ticket: Ticket, latest_w: float | None, regions: list[str] | None = None
+        self,
+        ticket: Ticket,
+        latest_w: float | None,
+        regions: list[str] | None = None,
+        index: EngineerIndex | None = None,
     ):
-        """Ranked ``(start_w, engineer)`` offers with a free slot for ``ticket``."""
+        """Ranked ``(start_w, engineer)`` offers with a free slot for ``ticket``.
+
+        Args:
+            ticket: The ticket to staff.
+            latest_w: Latest acceptable start, working hours (None: any).
+            regions: Regions searched; default the rep's scope.
+            index: Engineers searched; default everyone (a coordinator passes
+                the part of the pool it knows).
+        """
         m = self.model
         regions = regions or self.scope(ticket)
         need = self.needed_proficiency(ticket)
@@ -89,7 +113,7 @@ class BookingDesk:
         ranking = m.scenario.dispatch.ranking
         now_w = m.calendar.worked(m.now)
         found = []
-        for e in self.index.search(ticket.solution, need, regions):
+        for e in (index or self.index).search(ticket.solution, need, regions):
             start = e.schedule.earliest(w_req, ticket.hours, latest_w)
             if start is None:
                 continue
@@ -126,9 +150,10 @@ class BookingDesk:
         latest_w: float | None,
         channel: str = "direct",
         widen: bool = False,
+        index: EngineerIndex | None = None,
     ) -> str:
         """Book the best affordable offer; BOOKED, NO_SLOT or NO_BUDGET."""
-        offers = self.offers(ticket, latest_w, self.scope(ticket, widen))
+        offers = self.offers(ticket, latest_w, self.scope(ticket, widen), index)
         if not offers:
             return NO_SLOT
         for start_w, engineer in offers:
@@ -146,12 +171,16 @@ class BookingDesk:
     ) -> bool:
         """Charge the rep and put the slot on the schedule; False if refused."""
         m = self.model
-        cost = booking_cost(ticket.hours, engineer.rate_cents, incentive)
+        hours = self.work_hours(ticket, engineer)
         quarter = m.quarter_of(m.now)
+        cost = self.pricing.quote(ticket, engineer, hours, incentive, quarter)
         rep = m.reps.get(ticket.rep)
         if rep is not None:
-            account = rep.account(quarter)
+            account = self.account(rep, quarter)
             try:
+                if account.can_afford(cost) and account.needs_approval(cost):
+                    start_w = self._after_approval(engineer, start_w, hours)
+                    account.overdrafts += 1
                 account.commit(cost)
             except BudgetRefused:
                 rep.refusals += 1
@@ -170,8 +199,67 @@ class BookingDesk:
                     detail="budget",
                 )
                 return False
-        engineer.schedule.book(start_w, ticket.hours, ticket.id)
+        ticket.hours = hours
+        engineer.schedule.book(start_w, hours, ticket.id)
+        self.pricing.note_booked(ticket, hours, quarter)
         self._note_booking(ticket, engineer, start_w, channel, incentive, cost, quarter)
+        return True
+
+    def work_hours(self, ticket: Ticket, engineer: PresalesEngineer) -> float:
+        """Hours ``engineer`` needs for ``ticket`` (fewer with better fit)."""
+        per_point = self.model.scenario.service.duration_fit
+        if not per_point:
+            return ticket.hours
+        fit = engineer.proficiency[ticket.solution] - ticket.min_proficiency
+        factor = max(0.5, 1.0 - per_point * fit)
+        return max(0.25, round(ticket.hours * factor * 4) / 4)
+
+    def account(self, rep: SalesRep, quarter: str) -> BudgetAccount:
+        """``rep``'s account of ``quarter`` with the overdraft and rollover rules.
+
+        On first use the account gets its overdraft limit and, under rollover,
+        what the rep's latest earlier quarter left.
+        """
+        account = rep.account(quarter)
+        if (rep.name, quarter) in self._opened:
+            return account
+        self._opened.add((rep.name, quarter))
+        b = self.model.scenario.budget
+        account.overdraft = round(account.budget * b.overdraft_share)
+        if b.rollover == "rollover":
+            earlier = [q for q in rep.accounts if q < quarter]
+            if earlier:
+                account.carried_in += rep.accounts[max(earlier)].carry_out()
+        return account
+
+    def _after_approval(
+        self, engineer: PresalesEngineer, start_w: float, hours: float
+    ) -> float:
+        """Earliest free start no sooner than the overdraft approval arrives."""
+        m = self.model
+        approved = m.calendar.worked(m.now) + m.scenario.budget.approval_hours
+        if start_w >= approved:
+            return start_w
+        return engineer.schedule.earliest(approved, hours)
+
+    def cancel(self, ticket: Ticket) -> bool:
+        """Cancel a booked ticket before its work starts; False if too late.
+
+        Frees the engineer's slot, releases the commitment and ends the ticket
+        unserved (reason ``cancelled``).
+        """
+        m = self.model
+        started = not math.isnan(ticket.actual_start)
+        if ticket.status or not ticket.engineer or started:
+            return False
+        engineer = m.engineers[ticket.engineer]
+        engineer.schedule.cancel(ticket.id)
+        engineer.booked_hours -= ticket.hours
+        rep = m.reps.get(ticket.rep)
+        if rep is not None:
+            rep.account(ticket.quarter).release(ticket.cost)
+        self.pricing.note_released(ticket, ticket.hours, ticket.quarter)
+        self.unserved(ticket, "cancelled")
         return True
 
     def _note_booking(
@@ -207,6 +295,10 @@ class BookingDesk:
             detail=channel,
         )
         m.at(ticket.booked_start, self._start_work, ticket, engineer, start_w)
+        p_cancel = m.scenario.demand.cancel_probability
+        if p_cancel and m.random_gen.random() < p_cancel:
+            lead = ticket.booked_start - m.now
+            m.at(m.now + m.random_gen.uniform(0.0, 1.0) * lead, self.cancel, ticket)
 
     # -- carrying out the work -------------------------------------------------
 
@@ -214,6 +306,8 @@ class BookingDesk:
         self, ticket: Ticket, engineer: PresalesEngineer, start_w: float
     ) -> None:
         m = self.model
+        if ticket.status:
+            return
         w_req = m.calendar.worked(ticket.requested_start)
         ticket.actual_start = m.now
         ticket.delay_hours = max(0.0, start_w - w_req)

@@ -5,6 +5,14 @@ work moves the cost from committed to *spent*; a cancelled booking releases
 its commitment. ``taken = committed + spent`` and ``left = budget - taken``.
 A booking is accepted when its cost is at most what is left, so a booking that
 costs exactly what is left is accepted and leaves 0.
+
+Two rules can soften the hard block. An *overdraft* (``overdraft`` cents,
+approved after a delay) lets ``left`` go down to ``-overdraft``. A *rollover*
+moves what is left at a quarter's end into the rep's next quarter: the old
+account records it as ``carried_out`` and the new one as ``carried_in``, so
+``left = budget + carried_in - carried_out - taken`` and, over a rep's
+quarters, the sum of budgets equals spent + committed + what is left in the
+last quarter plus whatever lapsed.
 """
 
 from __future__ import annotations
@@ -58,6 +66,10 @@ class BudgetAccount:
     spent: int = 0
     refusals: int = 0
     unlimited: bool = False
+    overdraft: int = 0
+    carried_in: int = 0
+    carried_out: int = 0
+    overdrafts: int = 0
 
     @property
     def taken(self) -> int:
@@ -66,12 +78,22 @@ class BudgetAccount:
 
     @property
     def left(self) -> int:
-        """What can still be booked, in cents."""
-        return self.budget - self.taken
+        """What can still be booked without approval, in cents."""
+        return self.budget + self.carried_in - self.carried_out - self.taken
 
     def can_afford(self, cost: int) -> bool:
-        """Whether a booking of ``cost`` cents fits what is left."""
-        return self.unlimited or cost <= self.left
+        """Whether a booking of ``cost`` cents fits what is left (or the overdraft)."""
+        return self.unlimited or cost <= self.left + self.overdraft
+
+    def needs_approval(self, cost: int) -> bool:
+        """Whether a booking of ``cost`` cents would overdraw the budget."""
+        return not self.unlimited and cost > self.left
+
+    def carry_out(self) -> int:
+        """Close the quarter for rollover: what is left moves out, in cents."""
+        amount = max(0, self.left)
+        self.carried_out += amount
+        return amount
 
     def commit(self, cost: int) -> None:
         """Take ``cost`` cents for a booking, or raise ``BudgetRefused``."""

@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     from models.cli_calibrate import add_calibrate
 
     add_calibrate(sub)
+    __import__("models.compare").compare.add_policies(sub)
     return parser
 
 

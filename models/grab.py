@@ -16,6 +16,20 @@ normal with sd ``heterogeneity``. The first grab locks the order; the rep
 confirms after ``confirm_hours`` with probability ``confirm_probability`` (and
 only if the budget allows the uplifted cost), otherwise rejects, which reopens
 the order to the remaining invitees. An order unfilled at its deadline expires.
+
+With ``confirm_timeout_hours`` set, the rep's reply takes an exponential time
+(mean ``confirm_hours``); a lock the rep has not confirmed within the timeout
+lapses (``grab_rejected`` with detail ``timeout``) and the order reopens.
+
+*Progressive push* (``waves > 1``, used by the ``progressive_push`` policy)
+invites in waves ``wave_hours`` apart instead of all at once: wave ``k`` (from
+0) searches the home region plus the next regions in scenario order, widening
+evenly so that the last wave covers every invited region, and invites the next
+``ceil(max_invites / waves)`` engineers by rank not yet invited.
+
+A filled order records what the rep paid (``cost``, cents, uplift included)
+and the hours credited to the engineer (``credited_hours``: the work's hours
+times ``1 + uplift``).
 """
 
 from __future__ import annotations
@@ -46,6 +60,9 @@ class GrabOrder:
     grabbed_by: list[str] = field(default_factory=list)
     filled_at: float = math.nan
     outcome: str = "open"
+    waves: int = 1
+    cost: int = 0
+    credited_hours: float = 0.0
 
 
 class GrabBoard:
@@ -56,14 +73,30 @@ class GrabBoard:
         self.orders: list[GrabOrder] = []
 
     def post(
-        self, ticket: Ticket, incentive: float, on_expire: Callable[[Ticket], None]
+        self,
+        ticket: Ticket,
+        incentive: float,
+        on_expire: Callable[[Ticket], None],
+        waves: int = 1,
     ) -> GrabOrder:
-        """Post ``ticket`` as an open order with ``incentive`` uplift."""
+        """Post ``ticket`` as an open order with ``incentive`` uplift.
+
+        Args:
+            ticket: The ticket nobody could be booked for.
+            incentive: Uplift credited and paid, 0.5 = +50%.
+            on_expire: Called with the ticket if the order expires unfilled.
+            waves: Invitation waves (1 invites everyone at once).
+        """
         m = self.model
         g = m.scenario.grab
         regions = list(m.scenario.regions) if g.widen_to == "all" else [ticket.region]
         order = GrabOrder(
-            ticket, incentive, regions, m.now, m.calendar.add(m.now, g.deadline_hours)
+            ticket,
+            incentive,
+            regions,
+            m.now,
+            m.calendar.add(m.now, g.deadline_hours),
+            waves=max(1, int(waves)),
         )
         self.orders.append(order)
         self._log(
@@ -76,7 +109,8 @@ class GrabBoard:
         m.env.process(self._run(order, on_expire))
         return order
 
-    def _invitees(self, order: GrabOrder) -> list[PresalesEngineer]:
+    def _invitees(self, order: GrabOrder, cap: bool = True) -> list[PresalesEngineer]:
+        """Engineers able to take the order, by rank (home region first)."""
         m = self.model
         t = order.ticket
         need = m.desk.needed_proficiency(t)
@@ -89,22 +123,49 @@ class GrabBoard:
                 e.name,
             )
         )
-        return found[: m.scenario.grab.max_invites]
+        return found[: m.scenario.grab.max_invites] if cap else found
+
+    def _waves(self, order: GrabOrder) -> list[tuple[float, list[PresalesEngineer]]]:
+        """``(working-hour offset, invitees)`` of each wave, widening the scope."""
+        if order.waves == 1:
+            return [(0.0, self._invitees(order))]
+        m = self.model
+        g = m.scenario.grab
+        ranked = self._invitees(order, cap=False)
+        per_wave = -(-g.max_invites // order.waves)
+        regions = sorted(order.regions, key=lambda r: r != order.ticket.region)
+        extra = len(regions) - 1
+        invited: set[str] = set()
+        out = []
+        for k in range(order.waves):
+            scope = set(regions[: 1 + -(-k * extra // (order.waves - 1))])
+            wave = [e for e in ranked if e.region in scope and e.name not in invited][
+                :per_wave
+            ]
+            invited.update(e.name for e in wave)
+            out.append((k * g.wave_hours, wave))
+        return out
 
     def _plan(self, order: GrabOrder) -> list[tuple[float, str, PresalesEngineer]]:
-        """Calendar times at which invitees clarify and decide, in order."""
+        """Calendar times at which invitees are invited, clarify and decide."""
         m = self.model
         g = m.scenario.grab
         steps = []
-        for e in self._invitees(order):
-            order.invited += 1
-            self._log("grab_invited", order.ticket, engineer=e.name)
-            respond = m.random_gen.exponential(g.response_mean_hours)
-            if m.random_gen.random() < g.clarify_probability:
-                steps.append((m.calendar.add(m.now, respond), "clarify", e))
-                respond += g.clarify_hours
-            steps.append((m.calendar.add(m.now, respond), "decide", e))
-        steps.sort(key=lambda s: (s[0], s[1] == "decide", s[2].name))
+        for offset, wave in self._waves(order):
+            posted = m.now if not offset else m.calendar.add(m.now, offset)
+            for e in wave:
+                if order.waves == 1:
+                    order.invited += 1
+                    self._log("grab_invited", order.ticket, engineer=e.name)
+                else:
+                    steps.append((posted, "invite", e))
+                respond = m.random_gen.exponential(g.response_mean_hours)
+                if m.random_gen.random() < g.clarify_probability:
+                    steps.append((m.calendar.add(posted, respond), "clarify", e))
+                    respond += g.clarify_hours
+                steps.append((m.calendar.add(posted, respond), "decide", e))
+        order_of = {"invite": 0, "clarify": 1, "decide": 2}
+        steps.sort(key=lambda s: (s[0], order_of[s[1]], s[2].name))
         return steps
 
     def _run(self, order: GrabOrder, on_expire: Callable[[Ticket], None]):
@@ -114,6 +175,10 @@ class GrabBoard:
                 break
             if when > m.now:
                 yield m.env.timeout(when - m.now)
+            if what == "invite":
+                order.invited += 1
+                self._log("grab_invited", order.ticket, engineer=engineer.name)
+                continue
             if what == "clarify":
                 order.clarified += 1
                 self._log(
@@ -172,10 +237,18 @@ class GrabBoard:
         e.schedule.book(slot, t.hours, t.id)
         order.grabbed_by.append(e.name)
         self._log("grab_grabbed", t, engineer=e.name)
-        confirm_at = m.calendar.add(m.now, g.confirm_hours)
+        reply, timed_out = g.confirm_hours, False
+        if g.confirm_timeout_hours is not None:
+            reply = m.random_gen.exponential(g.confirm_hours) if reply > 0 else 0.0
+            timed_out = reply > g.confirm_timeout_hours
+            reply = min(reply, g.confirm_timeout_hours)
+        confirm_at = m.calendar.add(m.now, reply)
         if confirm_at > m.now:
             yield m.env.timeout(confirm_at - m.now)
         e.schedule.cancel(t.id)
+        if timed_out:
+            self._log("grab_rejected", t, engineer=e.name, detail="timeout")
+            return False
         now_w = m.calendar.worked(m.now)
         if slot < now_w:
             slot = e.schedule.earliest(now_w, t.hours)
@@ -183,6 +256,8 @@ class GrabBoard:
             t, e, slot, "grab", order.incentive
         ):
             order.outcome, order.filled_at = "filled", m.now
+            order.cost = t.cost
+            order.credited_hours = t.hours * (1 + order.incentive)
             self._log("grab_confirmed", t, engineer=e.name)
             return True
         self._log("grab_rejected", t, engineer=e.name)

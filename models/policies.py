@@ -19,10 +19,25 @@ Built in:
 
 * ``direct``: the rep books the best engineer free within ``max_wait_hours``
   of the window; failing that, posts a grab order (if grabbing is enabled).
-* ``hybrid``: the rep books on time if anyone is free; otherwise posts a grab
-  order at once; an expired grab order falls back to the best late slot.
+* ``hybrid``: the rep books on time if anyone is free; otherwise the rep
+  retries direct booking every ``retry_hours`` until ``hybrid_after_hours``
+  working hours after the ticket was raised, then posts a grab order (with the
+  default 0, at once); an expired grab order falls back to the best late slot.
 * ``grab_first``: every ticket is posted as a grab order first; an expired
   order falls back to the best late slot.
+* ``progressive_push``: the rep books on time if anyone is free; otherwise
+  posts a grab order pushed in ``[grab] push_waves`` waves that invite the
+  next-ranked engineers and widen the regions each wave.
+* ``coordinator`` (``models.coordinator``): the baseline the system replaces;
+  requests queue at coordinators with limited throughput who know only part
+  of the engineer pool.
+* ``batch`` (``models.batch_dispatch``): the dispatcher assigns pending
+  requests every ``interval_hours`` by solving an assignment problem on
+  expected value.
+
+Every policy filters candidates by hard rules (solution, least proficiency,
+region scope, free calendar slot, budget) and ranks the rest by
+``[dispatch] ranking`` (or, for ``batch``, by expected value).
 
 Under the delay playbook (``delay_grab``) a ticket that cannot be booked on
 time is posted as a grab order with the playbook's extra incentive, whatever
@@ -32,6 +47,8 @@ the policy.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
 
 from models.booking import BOOKED, NO_BUDGET, latest_start
 
@@ -81,6 +98,18 @@ class DispatchPolicy:
 
     # -- helpers shared by policies -------------------------------------------
 
+    def private_rng(self, tag: int) -> np.random.Generator:
+        """A generator of this policy's own, derived from the model's seed.
+
+        Draws from it leave the model's stream (demand, ratings, grabs)
+        untouched, so a policy's randomness does not shift everyone else's.
+        """
+        seq = self.model.random_gen.bit_generator.seed_seq
+        child = np.random.SeedSequence(
+            seq.entropy, spawn_key=(*seq.spawn_key, 0x70C7, int(tag))
+        )
+        return np.random.default_rng(child)
+
     def on_time_latest(self, ticket: Ticket) -> float:
         """Latest start that still counts as on time, working hours."""
         slack = self.model.scenario.control.slight_after_hours
@@ -92,7 +121,7 @@ class DispatchPolicy:
             self.model, ticket, self.model.scenario.dispatch.max_wait_hours
         )
 
-    def post_grab(self, ticket: Ticket) -> bool:
+    def post_grab(self, ticket: Ticket, waves: int = 1) -> bool:
         """Post ``ticket`` as a grab order; False if grabbing is off."""
         m = self.model
         boosted = m.dispatcher.active("delay_grab", ticket.region, ticket.solution)
@@ -101,7 +130,7 @@ class DispatchPolicy:
         incentive = m.scenario.grab.incentive
         if boosted:
             incentive = min(1.0, incentive + m.scenario.control.playbook_incentive)
-        self.grabs.post(ticket, incentive, on_expire=self.after_grab_expired)
+        self.grabs.post(ticket, incentive, self.after_grab_expired, waves)
         return True
 
     def after_grab_expired(self, ticket: Ticket) -> None:
@@ -141,7 +170,7 @@ class DirectBooking(DispatchPolicy):
 
 @register
 class Hybrid(DispatchPolicy):
-    """Book on time when possible, else post a grab order at once."""
+    """Book on time when possible, else grab (at once or after a threshold)."""
 
     name = "hybrid"
 
@@ -152,6 +181,30 @@ class Hybrid(DispatchPolicy):
         if outcome == NO_BUDGET:
             self.desk.unserved(ticket, NO_BUDGET)
             return
+        after = self.model.scenario.dispatch.hybrid_after_hours
+        if after > 0:
+            switch_at = self.model.calendar.add(ticket.raised_at, after)
+            self.model.env.process(self._retry_then_grab(ticket, switch_at))
+            return
+        if not self.post_grab(ticket):
+            self.late_or_grab(ticket)
+
+    def _retry_then_grab(self, ticket: Ticket, switch_at: float):
+        """Retry direct booking until ``switch_at``, then post a grab order."""
+        m = self.model
+        step = m.scenario.dispatch.retry_hours
+        while True:
+            retry_at = min(m.calendar.add(m.now, step), switch_at)
+            if retry_at > m.now:
+                yield m.env.timeout(retry_at - m.now)
+            if m.now >= switch_at:
+                break
+            outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
+            if outcome == BOOKED:
+                return
+            if outcome == NO_BUDGET:
+                self.desk.unserved(ticket, NO_BUDGET)
+                return
         if not self.post_grab(ticket):
             self.late_or_grab(ticket)
 
@@ -165,3 +218,24 @@ class GrabFirst(DispatchPolicy):
     def on_ticket(self, ticket: Ticket) -> None:
         if not self.post_grab(ticket):
             self.late_or_grab(ticket)
+
+
+@register
+class ProgressivePush(DispatchPolicy):
+    """Book on time when possible, else push a grab order out in waves."""
+
+    name = "progressive_push"
+
+    def on_ticket(self, ticket: Ticket) -> None:
+        outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
+        if outcome == BOOKED:
+            return
+        if outcome == NO_BUDGET:
+            self.desk.unserved(ticket, NO_BUDGET)
+            return
+        if not self.post_grab(ticket, self.model.scenario.grab.push_waves):
+            self.late_or_grab(ticket)
+
+
+# Policies defined in their own modules register themselves on import.
+from models import batch_dispatch, coordinator  # noqa: E402, F401

@@ -139,6 +139,80 @@ class Budget(Strict):
     )
     min_factor: NonNeg = Field(0.5, description="Floor of the attainment factor.")
     max_factor: NonNeg = Field(1.5, description="Cap of the attainment factor.")
+    overdraft_share: NonNeg = Field(
+        0.0,
+        description="Share of a quarter's budget a rep may overdraw with approval; "
+        "0 is a hard block (the system's rule: reps pay within their budget).",
+    )
+    approval_hours: NonNeg = Field(
+        8.0,
+        description="Working hours an overdraft approval takes; the booked work "
+        "cannot start sooner (a manager signs off within a working day).",
+    )
+    rollover: Literal["reset", "rollover"] = Field(
+        "reset",
+        description="reset: unspent budget lapses at the quarter's end (use it or "
+        "lose it); rollover: what is left moves into the rep's next quarter.",
+    )
+
+
+class PriceTier(Strict):
+    from_hours: NonNeg = Field(
+        description="Hours the rep has booked this quarter where the tier begins."
+    )
+    factor: NonNeg = Field(description="Multiplier on the list rate in this tier.")
+
+
+class Pricing(Strict):
+    scheme: Literal["flat", "tiered", "surge"] = Field(
+        "flat",
+        description="flat: list rate; tiered: volume bands of the rep's quarterly "
+        "hours; surge: rate rises with the region's utilisation (flat is the "
+        "system's rate card as published).",
+    )
+    rate_card: str = Field(
+        "",
+        description="Name of the rate card in rate_cards; empty uses the grades' "
+        "own hourly rates (one card is the usual start).",
+    )
+    rate_cards: dict[str, dict[str, NonNeg]] = Field(
+        {},
+        description="Named rate cards: grade -> hourly rate; a grade a card omits "
+        "keeps its [[grades]] rate (so cards can change one grade).",
+    )
+    resource_factor: dict[str, NonNeg] = Field(
+        {},
+        description="Multiplier on rates by the grade's resource type; types not "
+        "listed pay 1 (one rate card serves every resource type).",
+    )
+    tiers: list[PriceTier] = Field(
+        [
+            PriceTier(from_hours=0.0, factor=1.0),
+            PriceTier(from_hours=40.0, factor=0.9),
+            PriceTier(from_hours=120.0, factor=0.8),
+        ],
+        description="tiered: bands of the rep's hours booked this quarter; each "
+        "hour pays its band's factor (volume discounts: -10% past a week, -20% "
+        "past three).",
+    )
+    surge_threshold: Prob = Field(
+        0.7,
+        description="surge: region utilisation above which rates rise (spare "
+        "capacity sells at list price).",
+    )
+    surge_slope: NonNeg = Field(
+        1.0,
+        description="surge: rise of the multiplier per unit of utilisation above "
+        "the threshold (+30% at full load with the defaults).",
+    )
+    surge_cap: Annotated[float, Field(ge=1.0)] = Field(
+        1.5, description="surge: highest multiplier, so a spike cannot price reps out."
+    )
+    surge_window_hours: PosFloat = Field(
+        40.0,
+        description="surge: working hours ahead whose booked share is the region's "
+        "utilisation (one working week, refreshed daily).",
+    )
 
 
 class Stream(Strict):
@@ -233,6 +307,59 @@ class Demand(Strict):
     lead_hours_max: NonNeg = Field(
         24.0, description="Most working hours between raising a ticket and its window."
     )
+    cancel_probability: Prob = Field(
+        0.0,
+        description="Chance the rep cancels a booked ticket before work starts "
+        "(releases its commitment); 0: bookings stand (no data on cancellations).",
+    )
+
+
+class Coordinator(Strict):
+    per_region: int = Field(
+        1,
+        ge=1,
+        description="Coordinators per region; a request joins the shortest queue "
+        "of its region (one desk per region is the usual old set-up).",
+    )
+    handling_hours: PosFloat = Field(
+        1.0,
+        description="Mean working hours a coordinator spends per request "
+        "(exponential): calls and emails limit a coordinator's throughput.",
+    )
+    known_home_share: Prob = Field(
+        0.6,
+        description="Share of home-region engineers a coordinator knows (people "
+        "know their own region best, not everyone in it).",
+    )
+    known_other_share: Prob = Field(
+        0.15,
+        description="Share of other regions' engineers a coordinator knows (few "
+        "ties across regions).",
+    )
+    grab_fallback: bool = Field(
+        False,
+        description="Whether the coordinator posts a grab order when nobody known "
+        "is free (the process the system replaces has no grabbing).",
+    )
+
+
+class Batch(Strict):
+    interval_hours: PosFloat = Field(
+        1.0,
+        description="Working hours between assignment rounds (short enough that "
+        "requests raised 4+ hours ahead still start on time).",
+    )
+    candidates: int = Field(
+        8,
+        ge=1,
+        description="Best-ranked engineers considered per request; bounds the "
+        "assignment matrix (and the work per round).",
+    )
+    no_deal_value: NonNeg = Field(
+        1000.0,
+        description="Value of serving a ticket with no opportunity (queue demand), "
+        "so that serving it beats leaving it (currency).",
+    )
 
 
 class Dispatch(Strict):
@@ -249,6 +376,18 @@ class Dispatch(Strict):
     max_wait_hours: NonNeg | None = Field(
         24.0, description="Latest a rep accepts a late slot, working hours; none = any."
     )
+    hybrid_after_hours: NonNeg = Field(
+        0.0,
+        description="hybrid: working hours the rep keeps retrying direct booking "
+        "before posting a grab order; 0 posts right after the first failure.",
+    )
+    retry_hours: PosFloat = Field(
+        1.0,
+        description="hybrid: working hours between direct-booking retries while "
+        "the rep waits to grab (a rep checks schedules about hourly).",
+    )
+    coordinator: Coordinator = Coordinator()
+    batch: Batch = Batch()
 
 
 class GrabChoice(Strict):
@@ -296,6 +435,23 @@ class Grab(Strict):
         0.5, description="Working hours the rep takes to confirm."
     )
     max_invites: int = Field(40, ge=1, description="Most engineers invited per order.")
+    push_waves: int = Field(
+        3,
+        ge=1,
+        description="progressive_push: waves of invitations; wave k adds the next "
+        "region and the next-ranked engineers (three: home, near, all).",
+    )
+    wave_hours: PosFloat = Field(
+        2.0,
+        description="progressive_push: working hours between waves (about one "
+        "mean response time).",
+    )
+    confirm_timeout_hours: NonNeg | None = Field(
+        None,
+        description="Longest a lock waits for the rep; the rep then replies after "
+        "an exponential time (mean confirm_hours) and a lock not confirmed in "
+        "time reopens the order; none: the rep replies after confirm_hours.",
+    )
     choice: GrabChoice = GrabChoice()
 
 
@@ -316,6 +472,11 @@ class Service(Strict):
     win_slight: float = Field(0.1, description="Logit lost per slight delay.")
     win_severe: float = Field(0.35, description="Logit lost per severe delay.")
     win_unserved: float = Field(0.5, description="Logit lost per unserved ticket.")
+    duration_fit: NonNeg = Field(
+        0.0,
+        description="Share by which work shrinks per proficiency point above need "
+        "(factor floored at 0.5); 0 keeps the requested hours (no data yet).",
+    )
 
 
 class Control(Strict):
@@ -357,6 +518,7 @@ class Scenario(Strict):
     engineers: Engineers = Engineers()
     reps: Reps = Reps()
     budget: Budget = Budget()
+    pricing: Pricing = Pricing()
     demand: Demand = Demand()
     dispatch: Dispatch = Dispatch()
     grab: Grab = Grab()

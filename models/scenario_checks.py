@@ -23,6 +23,7 @@ def cross_check(s: Scenario) -> list[str]:
     problems += _check_reps(s)
     problems += _check_demand(s)
     problems += _check_misc(s)
+    problems += _check_pricing(s)
     return problems
 
 
@@ -158,4 +159,34 @@ def _check_misc(s: Scenario) -> list[str]:
     b = s.budget
     if b.max_factor < b.min_factor:
         out.append("budget.max_factor: below budget.min_factor; swap them")
+    return out
+
+
+def _check_pricing(s: Scenario) -> list[str]:
+    p = s.pricing
+    grades = [g.name for g in s.grades]
+    out: list[str] = []
+    if p.rate_card and p.rate_card not in p.rate_cards:
+        known = ", ".join(sorted(p.rate_cards)) or "none defined"
+        out.append(
+            f"pricing.rate_card: {p.rate_card!r} is not in pricing.rate_cards "
+            f"({known}); add the card or leave rate_card empty"
+        )
+    for card, rates in p.rate_cards.items():
+        for grade in rates:
+            out += _member(f"pricing.rate_cards.{card}", grade, grades, "grade")
+    types = sorted({g.resource_type for g in s.grades})
+    for kind in p.resource_factor:
+        out += _member("pricing.resource_factor", kind, types, "resource type")
+    starts = [t.from_hours for t in p.tiers]
+    if any(b <= a for a, b in zip(starts, starts[1:], strict=False)):
+        out.append(
+            "pricing.tiers: from_hours must rise strictly from tier to tier; "
+            "sort the tiers and drop duplicates"
+        )
+    if p.scheme == "tiered" and not p.tiers:
+        out.append(
+            "pricing.tiers: scheme is 'tiered' but no tiers are given; add "
+            "[[pricing.tiers]] or use scheme = 'flat'"
+        )
     return out

@@ -322,9 +322,9 @@ class Coordinator(Strict):
         "of its region (one desk per region is the usual old set-up).",
     )
     handling_hours: PosFloat = Field(
-        1.0,
+        0.25,
         description="Mean working hours a coordinator spends per request "
-        "(exponential): calls and emails limit a coordinator's throughput.",
+        "(exponential): a quarter hour of calls and emails limits throughput.",
     )
     known_home_share: Prob = Field(
         0.6,

@@ -9,8 +9,8 @@ created before it from outcomes (they still run in the model).
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,16 +46,17 @@ TICKET_COLUMNS = [
     "status",
     "unserved_reason",
 ]
+# Ticket attributes behind the columns whose names differ.
+_TICKET_FIELD = {"ticket": "id", "cost_cents": "cost"}
 
 
 def ticket_table(model: PresalesModel) -> pd.DataFrame:
     """One row per ticket."""
-    rows = [dataclasses.asdict(t) for t in model.tickets.values()]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
+    if not model.tickets:
         return pd.DataFrame(columns=TICKET_COLUMNS)
-    frame = frame.rename(columns={"id": "ticket", "cost": "cost_cents"})
-    return frame[TICKET_COLUMNS]
+    fields = [_TICKET_FIELD.get(name, name) for name in TICKET_COLUMNS]
+    values = map(operator.attrgetter(*fields), model.tickets.values())
+    return pd.DataFrame.from_records(list(values), columns=TICKET_COLUMNS)
 
 
 def opportunity_table(model: PresalesModel, tickets: pd.DataFrame) -> pd.DataFrame:
@@ -96,17 +97,21 @@ def opportunity_table(model: PresalesModel, tickets: pd.DataFrame) -> pd.DataFra
     if opps.empty or tickets.empty:
         return opps
     t = tickets[tickets["opportunity"] >= 0]
+    # Flags summed per opportunity (vectorised: no Python call per group).
+    t = t.assign(
+        _unserved=(t["status"] == "unserved").astype("int64"),
+        _slight=(t["delay_class"] == "slight").astype("int64"),
+        _severe=(t["delay_class"] == "severe").astype("int64"),
+        _done_hours=t["hours"].where(t["status"] == "done", 0.0),
+    )
     per = t.groupby("opportunity").agg(
         tickets=("ticket", "size"),
-        tickets_unserved=("status", lambda s: int((s == "unserved").sum())),
-        slight=("delay_class", lambda s: int((s == "slight").sum())),
-        severe=("delay_class", lambda s: int((s == "severe").sum())),
+        tickets_unserved=("_unserved", "sum"),
+        slight=("_slight", "sum"),
+        severe=("_severe", "sum"),
         mean_rating=("rating", "mean"),
         presales_cost_cents=("cost_cents", "sum"),
-        presales_hours=(
-            "hours",
-            lambda h: float(h[t.loc[h.index, "status"] == "done"].sum()),
-        ),
+        presales_hours=("_done_hours", "sum"),
     )
     opps = opps.merge(per, left_on="opportunity", right_index=True, how="left")
     fill = {

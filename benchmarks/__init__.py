@@ -1,0 +1,1 @@
+"""Benchmarks of presales-sim against bare SimPy and Ciw models (see run.py)."""

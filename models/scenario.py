@@ -551,13 +551,72 @@ def scenario_from_dict(raw: dict[str, Any], source: str = "<scenario>") -> Scena
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+        problems = [_describe(e) for e in exc.errors()]
+        problems += _cross_check_raw(raw, problems)
+        raise ScenarioError(source, problems) from None
     from models.scenario_checks import cross_check
 
     problems = cross_check(scenario)
     if problems:
         raise ScenarioError(source, problems)
     return scenario
+
+
+def _cross_check_raw(raw: Any, reported: list[str]) -> list[str]:
+    """Cross-reference problems of a scenario that the schema refused.
+
+    The checks read the raw values through ``_Lenient`` (with the schema's
+    defaults), so one run lists both kinds of problem. Problems about a field
+    the schema already reported are left out; values too malformed to
+    cross-check at all leave the cross-check out (the schema said why).
+    """
+    from models.scenario_checks import cross_check
+
+    if not isinstance(raw, dict):
+        return []
+    try:
+        found = cross_check(_Lenient(Scenario, raw))
+    except Exception:  # malformed values; the schema problems already cover them
+        return []
+    fields = [p.split(": ", 1)[0] for p in reported]
+
+    def reported_already(problem: str) -> bool:
+        where = problem.split(": ", 1)[0]
+        return any(where == f or where.startswith((f + ".", f + "[")) for f in fields)
+
+    return [p for p in found if not reported_already(p)]
+
+
+class _Lenient:
+    """Unvalidated scenario data read with the schema's field names and defaults."""
+
+    def __init__(self, model: type[BaseModel], data: dict[str, Any]) -> None:
+        self._model, self._data = model, data
+
+    def __getattr__(self, name: str) -> Any:
+        field = self._model.model_fields.get(name)
+        if field is None:
+            raise AttributeError(name)
+        if name not in self._data:
+            if field.is_required():
+                return None
+            return field.get_default(call_default_factory=True)
+        return _lenient_value(field.annotation, self._data[name])
+
+
+def _lenient_value(annotation: Any, value: Any) -> Any:
+    from typing import get_args, get_origin
+
+    def is_model(kind: Any) -> bool:
+        return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+    if is_model(annotation) and isinstance(value, dict):
+        return _Lenient(annotation, value)
+    args = get_args(annotation)
+    if get_origin(annotation) is list and args and is_model(args[0]):
+        if isinstance(value, list):
+            return [_Lenient(args[0], v) if isinstance(v, dict) else v for v in value]
+    return value
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -30,20 +30,60 @@ import pandas as pd
 from sim.eventlog_io import TICKET_KINDS, normalise_events
 
 TICKET_COLUMNS: tuple[str, ...] = (
-    "ticket", "opportunity", "rep", "region", "solution", "stage", "activity",
-    "min_proficiency", "hours", "raised_at", "requested_start", "engineer",
-    "engineer_region", "grade", "channel", "booked_start", "actual_start",
-    "finished_at", "delay_hours", "delay_class", "cost_cents", "incentive",
-    "rating", "status", "unserved_reason",
+    "ticket",
+    "opportunity",
+    "rep",
+    "region",
+    "solution",
+    "stage",
+    "activity",
+    "min_proficiency",
+    "hours",
+    "raised_at",
+    "requested_start",
+    "engineer",
+    "engineer_region",
+    "grade",
+    "channel",
+    "booked_start",
+    "actual_start",
+    "finished_at",
+    "delay_hours",
+    "delay_class",
+    "cost_cents",
+    "incentive",
+    "rating",
+    "status",
+    "unserved_reason",
 )
 CONTEXT_COLUMNS: tuple[str, ...] = ("opportunity", "rep", "region", "solution", "stage")
 OPPORTUNITY_LEDGER_COLUMNS: tuple[str, ...] = (
-    "ticket", "stage", "activity", "engineer", "hours", "raised_at",
-    "requested_start", "booked_start", "actual_start", "finished_at",
-    "delay_hours", "delay_class", "rating", "cost_cents", "channel", "status",
+    "ticket",
+    "stage",
+    "activity",
+    "engineer",
+    "hours",
+    "raised_at",
+    "requested_start",
+    "booked_start",
+    "actual_start",
+    "finished_at",
+    "delay_hours",
+    "delay_class",
+    "rating",
+    "cost_cents",
+    "channel",
+    "status",
 )
 BUDGET_COLUMNS: tuple[str, ...] = (
-    "time", "kind", "ticket", "quarter", "budget", "committed", "spent", "left",
+    "time",
+    "kind",
+    "ticket",
+    "quarter",
+    "budget",
+    "committed",
+    "spent",
+    "left",
 )
 
 
@@ -204,7 +244,10 @@ def hours_by_engineer_stage(
         work = work[work["opportunity"] == opportunity]
     stage_order = list(dict.fromkeys(ev.loc[ev["stage"] != "", "stage"]))
     table = work.pivot_table(
-        index="engineer", columns="stage", values="hours", aggfunc="sum",
+        index="engineer",
+        columns="stage",
+        values="hours",
+        aggfunc="sum",
         fill_value=0.0,
     )
     table = table.reindex(columns=[s for s in stage_order if s in table.columns])
@@ -217,12 +260,13 @@ def hours_by_engineer_stage(
 def budget_track(events: pd.DataFrame, rep: str) -> pd.DataFrame:
     """One rep's budget, committed, spent and left after each money event.
 
-    ``budget_set`` opens a quarter: the budget becomes its amount and spent
-    restarts at 0, while bookings still open stay committed (they are charged
-    when finished). ``ticket_booked`` commits its amount (a rebooking of the same
-    ticket replaces the earlier commitment). ``work_finished`` releases the
-    ticket's commitment and adds its amount to spent. ``ticket_unserved`` releases
-    any commitment. ``left = budget - committed - spent``.
+    Each ``budget_set`` opens a quarter's account, which becomes the one shown.
+    A ticket's money belongs to the account open when it was booked:
+    ``ticket_booked`` commits its amount there (a rebooking of the same ticket
+    replaces the earlier commitment), ``work_finished`` moves it from committed
+    to spent in that same account (even when the work ends in a later quarter),
+    and ``ticket_unserved`` releases it. ``left = budget - committed - spent``
+    of the shown account.
 
     Args:
         events: The event log.
@@ -234,25 +278,48 @@ def budget_track(events: pd.DataFrame, rep: str) -> pd.DataFrame:
     ev = fill_ticket_context(events)
     kinds = ["budget_set", "ticket_booked", "work_finished", "ticket_unserved"]
     mine = ev[(ev["rep"] == rep) & ev["kind"].isin(kinds)]
-    state = {"budget": 0, "committed": 0, "spent": 0, "quarter": ""}
-    open_: dict[int, int] = {}
+    accounts: dict[str, dict[str, int]] = {"": _account(0)}
+    current = ""
+    open_: dict[int, tuple[str, int]] = {}
     rows = []
     for row in mine.itertuples(index=False):
-        _apply_money(state, open_, row)
-        left = state["budget"] - state["committed"] - state["spent"]
-        rows.append((row.time, row.kind, row.ticket, state["quarter"],
-                     state["budget"], state["committed"], state["spent"], left))
+        if row.kind == "budget_set":
+            current = str(row.detail)
+            accounts[current] = _account(int(row.amount))
+        else:
+            _apply_money(accounts, current, open_, row)
+        a = accounts[current]
+        left = a["budget"] - a["committed"] - a["spent"]
+        rows.append(
+            (
+                row.time,
+                row.kind,
+                row.ticket,
+                current,
+                a["budget"],
+                a["committed"],
+                a["spent"],
+                left,
+            )
+        )
     return pd.DataFrame(rows, columns=list(BUDGET_COLUMNS))
 
 
-def _apply_money(state: dict, open_: dict[int, int], row) -> None:
-    """Update the budget state with one event."""
-    if row.kind == "budget_set":
-        state.update(budget=int(row.amount), spent=0, quarter=str(row.detail))
-        return
-    state["committed"] -= open_.pop(row.ticket, 0)
+def _account(budget: int) -> dict[str, int]:
+    return {"budget": budget, "committed": 0, "spent": 0}
+
+
+def _apply_money(
+    accounts: dict[str, dict[str, int]],
+    current: str,
+    open_: dict[int, tuple[str, int]],
+    row,
+) -> None:
+    """Update the accounts with one ticket money event."""
+    quarter, amount = open_.pop(row.ticket, (current, 0))
+    accounts[quarter]["committed"] -= amount
     if row.kind == "ticket_booked":
-        open_[row.ticket] = int(row.amount)
-        state["committed"] += int(row.amount)
+        open_[row.ticket] = (current, int(row.amount))
+        accounts[current]["committed"] += int(row.amount)
     elif row.kind == "work_finished":
-        state["spent"] += int(row.amount)
+        accounts[quarter]["spent"] += int(row.amount)

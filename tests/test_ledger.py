@@ -128,7 +128,7 @@ def test_budget_track_follows_committed_spent_and_left():
     assert after_li["committed"] == 0 and after_li["spent"] == 112_000_00
 
 
-def test_budget_unserved_after_booking_releases_and_new_quarter_resets_spent():
+def test_budget_unserved_releases_and_new_quarter_opens_a_fresh_account():
     rows = [
         ev(0, "budget_set", rep="r", amount=1000, detail="Q1"),
         ev(1, "ticket_raised", 1, rep="r"),
@@ -141,12 +141,17 @@ def test_budget_unserved_after_booking_releases_and_new_quarter_resets_spent():
         ev(8, "ticket_raised", 3, rep="r"),
         ev(9, "ticket_booked", 3, amount=50),
         ev(10, "budget_set", rep="r", amount=2000, detail="Q2"),
+        ev(11, "work_finished", 3, amount=50),
+        ev(12, "ticket_raised", 4, rep="r"),
+        ev(13, "ticket_booked", 4, amount=400),
     ]
     track = budget_track(pd.DataFrame(rows), "r")
-    assert list(track["committed"]) == [0, 300, 200, 0, 100, 0, 50, 50]
-    assert list(track["spent"]) == [0, 0, 0, 0, 0, 120, 120, 0]
-    assert list(track["left"]) == [1000, 700, 800, 1000, 900, 880, 830, 1950]
-    assert track["quarter"].iloc[-1] == "Q2"
+    # Ticket 3 was booked in Q1: finishing in Q2 charges Q1, not the Q2 account.
+    assert list(track["committed"]) == [0, 300, 200, 0, 100, 0, 50, 0, 0, 400]
+    assert list(track["spent"]) == [0, 0, 0, 0, 0, 120, 120, 0, 0, 0]
+    assert list(track["left"]) == [1000, 700, 800, 1000, 900, 880, 830, 2000, 2000,
+                                   1600]
+    assert list(track["quarter"])[-3:] == ["Q2", "Q2", "Q2"]
 
 
 @pytest.mark.parametrize("fn", [ticket_ledger, hours_by_engineer_stage])

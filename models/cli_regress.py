@@ -9,7 +9,6 @@ the baselines file, then commit it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -40,10 +39,12 @@ def add_regress(sub) -> None:
         "key outcomes with the stored baselines: pins (replication 0) exactly, "
         "guarded outcomes within confidence intervals. Exit 1 names every "
         f"regression. `{ACCEPT_COMMAND}` rewrites the baselines on purpose.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     reg.add_argument(
-        "--cases", type=Path, default=DEFAULT_CASES, help="cases file (TOML)"
+        "--cases",
+        type=Path,
+        default=DEFAULT_CASES,
+        help="cases file (TOML; default regress/cases.toml)",
     )
     reg.add_argument(
         "--baselines",
@@ -67,9 +68,14 @@ def add_regress(sub) -> None:
         "--executor",
         choices=("processes", "serial"),
         default="processes",
-        help="where replications run (results are the same)",
+        help="where replications run, default processes (results are the same)",
     )
-    reg.add_argument("--workers", type=int, default=None, help="worker processes")
+    reg.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: the CPU count)",
+    )
     reg.add_argument("--quiet", action="store_true", help="no progress bars")
     reg.set_defaults(handler=_cmd_regress)
 

@@ -13,7 +13,19 @@ matching playbook in force for ``playbook_days`` days:
   by one.
 
 Utilisation of a region x solution is the productive hours of the engineers
-based in that region who cover that solution over their available hours.
+based in that region who cover that solution over their available hours; an
+absent engineer (``[[engineers.absences]]``) is neither available nor busy.
+
+Every alert has an id (its order among alerts, 0 first); the
+``playbook_applied`` event it triggers carries that id in ``value``. The board
+rows go to the Mesa ``DataCollector`` table ``board`` (one row per day x region
+x solution) and ``engineers`` (one row per day x engineer with any activity
+that day: a booking, a start, a rating or booked hours), so
+``model.datacollector.get_table_dataframe("board")`` gives the live board.
+
+A planted quality drop (``[[service.quality_drops]]``) lowers the rating of work
+started in its region x solution on its days: the job's fit term is lowered by
+``points / rating_fit``, so the mean rating falls by ``points``.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from sim.surge import SurgeDetector, SurgeRule
+from sim.surge import Alert, SurgeDetector, SurgeRule
 
 if TYPE_CHECKING:
     from models.presales_model import PresalesModel
@@ -32,6 +44,63 @@ PLAYBOOK_FOR = {
     "volume": "volume_widen",
     "rating": "rating_upgrade",
 }
+BOARD_TABLE = (
+    "day",
+    "region",
+    "solution",
+    "volume",
+    "started",
+    "on_time",
+    "slight",
+    "severe",
+    "ratings",
+    "bad_ratings",
+    "good_ratings",
+    "slight_share",
+    "severe_share",
+    "on_time_rate",
+    "satisfaction",
+    "busy_hours",
+    "available_hours",
+    "utilisation",
+    "backlog",
+    "status",
+)
+ENGINEER_TABLE = (
+    "day",
+    "engineer",
+    "region",
+    "grade",
+    "volume",
+    "started",
+    "on_time",
+    "slight",
+    "severe",
+    "ratings",
+    "bad_ratings",
+    "good_ratings",
+    "slight_share",
+    "severe_share",
+    "on_time_rate",
+    "satisfaction",
+    "busy_hours",
+    "available_hours",
+    "utilisation",
+    "backlog",
+    "status",
+)
+ALERT_TABLE = (
+    "alert",
+    "day",
+    "region",
+    "solution",
+    "signal",
+    "count",
+    "baseline",
+    "p_value",
+    "playbook",
+    "in_force_until",
+)
 COUNTERS = (
     "volume",
     "started",
@@ -55,10 +124,14 @@ class ControlRoom:
         self.today: dict[tuple[str, str], dict[str, int]] = defaultdict(
             lambda: dict.fromkeys(COUNTERS, 0)
         )
+        self.by_engineer: dict[str, dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(COUNTERS, 0)
+        )
         self.rows: list[dict] = []
         self.alerts: list[dict] = []
         self.backlog: dict[tuple[str, str], int] = defaultdict(int)
         self._coverage = self._engineers_by_cell()
+        self._on_schedule: dict[str, set[int]] = {}
 
     def _engineers_by_cell(self):
         cells = defaultdict(list)
@@ -74,10 +147,28 @@ class ControlRoom:
 
     def note_start(self, t: Ticket) -> None:
         """Work on a ticket started (its delay class is known)."""
-        counts = self.today[(t.region, t.solution)]
-        counts["started"] += 1
-        counts[t.delay_class] += 1
+        for counts in self._counters(t):
+            counts["started"] += 1
+            counts[t.delay_class] += 1
         self.backlog[(t.region, t.solution)] -= 1
+        drop = self._quality_drop(t.region, t.solution)
+        if drop:
+            t.fit -= drop / self.model.scenario.service.rating_fit
+
+    def _counters(self, t: Ticket) -> tuple[dict[str, int], dict[str, int]]:
+        """Today's counters of the ticket's cell and of its engineer."""
+        return self.today[(t.region, t.solution)], self.by_engineer[t.engineer]
+
+    def _quality_drop(self, region: str, solution: str) -> float:
+        """Rating points lost by work starting now in the region x solution."""
+        day = int(self.model.now // 24)
+        return sum(
+            q.points
+            for q in self.model.scenario.service.quality_drops
+            if q.region == region
+            and q.solution == solution
+            and q.start_day <= day < q.start_day + q.days
+        )
 
     def note_unserved(self, t: Ticket) -> None:
         """A ticket ended without service."""
@@ -85,31 +176,74 @@ class ControlRoom:
 
     def note_rating(self, t: Ticket) -> None:
         """A finished ticket was rated."""
-        counts = self.today[(t.region, t.solution)]
-        counts["ratings"] += 1
-        counts["bad_ratings"] += int(t.rating <= 2)
-        counts["good_ratings"] += int(t.rating >= 4)
+        for counts in self._counters(t):
+            counts["ratings"] += 1
+            counts["bad_ratings"] += int(t.rating <= 2)
+            counts["good_ratings"] += int(t.rating >= 4)
 
     def close_day(self, day: int) -> None:
         """Write the day's board rows, test for surges, apply playbooks."""
         m = self.model
         w0 = m.calendar.worked(day * 24.0)
         w1 = m.calendar.worked((day + 1) * 24.0)
+        hours = self._engineer_hours(w0, w1)
         for region in m.scenario.regions:
             for solution in m.scenario.solutions:
                 key = (region, solution)
                 counts = self.today.get(key) or dict.fromkeys(COUNTERS, 0)
-                busy, available = self._hours(key, w0, w1)
-                self.rows.append(self._row(day, key, counts, busy, available))
+                busy, available = self._hours(key, hours)
+                row = self._row(counts, busy, available)
+                row.update(day=day, region=region, solution=solution)
+                row["backlog"] = self.backlog[key]
+                row = {name: row[name] for name in BOARD_TABLE}
+                self.rows.append(row)
+                m.datacollector.add_table_row("board", row)
                 self._test(day, key, counts)
+        self._engineer_rows(day, w1, hours)
         self.today.clear()
+        self.by_engineer.clear()
 
-    def _hours(self, key, w0: float, w1: float) -> tuple[float, float]:
+    def _engineer_hours(self, w0: float, w1: float) -> dict[str, tuple[float, float]]:
+        """Busy and available working hours of each engineer in ``[w0, w1)``."""
+        hours = {}
+        for e in self.model.engineers.values():
+            away = self._absent(e.name, w0, w1)
+            busy = e.schedule.booked_between(w0, w1) - away
+            hours[e.name] = (busy, (w1 - w0) - away)
+        return hours
+
+    def _absent(self, engineer: str, w0: float, w1: float) -> float:
+        """Working hours of ``engineer``'s absences inside ``[w0, w1)``."""
+        return sum(
+            max(0.0, min(w1, b) - max(w0, a))
+            for a, b in self.model.absences.get(engineer, ())
+        )
+
+    def _hours(self, key, hours) -> tuple[float, float]:
         engineers = self._coverage.get(key, [])
-        busy = sum(e.schedule.booked_between(w0, w1) for e in engineers)
-        return busy, (w1 - w0) * len(engineers)
+        busy = sum(hours[e.name][0] for e in engineers)
+        return busy, sum(hours[e.name][1] for e in engineers)
 
-    def _row(self, day, key, counts, busy, available) -> dict:
+    def _engineer_rows(self, day: int, w1: float, hours) -> None:
+        """Per-engineer board rows of engineers with activity today."""
+        m = self.model
+        for e in m.engineers.values():
+            slots = [(s, t) for s, _, t in e.schedule.slots() if t >= 0]
+            ids = {t for _, t in slots}
+            booked = len(ids - self._on_schedule.get(e.name, set()))
+            self._on_schedule[e.name] = ids
+            counts = self.by_engineer.get(e.name)
+            busy, available = hours[e.name]
+            if not (booked or counts or busy > 0):
+                continue
+            counts = dict(counts or dict.fromkeys(COUNTERS, 0), volume=booked)
+            row = self._row(counts, busy, available)
+            row.update(day=day, engineer=e.name, region=e.region, grade=e.grade)
+            row["backlog"] = sum(1 for start, _ in slots if start >= w1)
+            m.datacollector.add_table_row("engineers", row)
+
+    def _row(self, counts, busy, available) -> dict:
+        """Board figures of one cell or engineer (without key and backlog)."""
         c = self.model.scenario.control
         started = counts["started"]
         ratings = counts["ratings"]
@@ -123,9 +257,6 @@ class ControlRoom:
         ):
             status = "slight"
         return {
-            "day": day,
-            "region": key[0],
-            "solution": key[1],
             **counts,
             "slight_share": counts["slight"] / started if started else 0.0,
             "severe_share": severe_share,
@@ -136,7 +267,6 @@ class ControlRoom:
             "busy_hours": busy,
             "available_hours": available,
             "utilisation": busy / available if available else float("nan"),
-            "backlog": self.backlog[key],
             "status": status,
         }
 
@@ -149,14 +279,15 @@ class ControlRoom:
         for signal, (count, trials) in observed.items():
             alert = self.detectors[signal].observe(day, key, count, trials)
             if alert is not None:
-                self._raise(day, key, signal, count)
+                self._raise(day, key, signal, alert)
 
-    def _raise(self, day: int, key, signal: str, count: int) -> None:
+    def _raise(self, day: int, key, signal: str, alert: Alert) -> None:
         m = self.model
         region, solution = key
         alert_id = len(self.alerts)
         playbook = PLAYBOOK_FOR[signal]
         applied = playbook in m.scenario.control.playbooks
+        count = alert.count
         self.alerts.append(
             {
                 "alert": alert_id,
@@ -165,7 +296,12 @@ class ControlRoom:
                 "solution": solution,
                 "signal": signal,
                 "count": count,
+                "baseline": alert.baseline_rate,
+                "p_value": alert.p_value,
                 "playbook": playbook if applied else "",
+                "in_force_until": day + m.scenario.control.playbook_days
+                if applied
+                else -1,
             }
         )
         m.log.record(

@@ -9,7 +9,11 @@ days; it spends ``share_of_cycle`` of the cycle in each stage, and on entering
 a stage raises each of the stage's activities with its probability. A ticket's
 hours are the activity's hours x (deal value / reference) ** elasticity,
 rounded to a quarter hour; its window opens a uniform 4-24 working hours
-(``lead_hours_min``-``lead_hours_max``) after it is raised.
+(``lead_hours_min``-``lead_hours_max``) after it is raised. A planted surge
+(``[[demand.surges]]``) multiplies one stream's daily rate by its ``factor``
+from ``start_day`` for ``days`` days. With ``random_stream = "own"`` every
+demand draw comes from a generator of its own (derived from the model's seed),
+so demand does not depend on what dispatch and control draw.
 
 Queue streams (``mode = "queue"``): tickets arrive as a Poisson process in
 calendar time with exponential work, requested to start at once; they belong
@@ -41,6 +45,13 @@ class DemandSource:
             self.reps_by_region.setdefault(rep.region, []).append(rep.name)
         self.next_opportunity = 0
         d = model.scenario.demand
+        self.rng = model.random_gen
+        if d.random_stream == "own":
+            seq = model.random_gen.bit_generator.seed_seq
+            child = np.random.SeedSequence(
+                seq.entropy, spawn_key=(*seq.spawn_key, 0xDE3A)
+            )
+            self.rng = np.random.default_rng(child)
         if d.mode == "queue":
             for stream in d.queue:
                 model.env.process(self._queue_arrivals(stream))
@@ -54,11 +65,18 @@ class DemandSource:
         month = m.calendar.date_of(day).month
         working_days = 52.0 * len(m.scenario.calendar.weekdays)
         per_month = stream.arrivals_per_month[month - 1] * m.scenario.demand.scale
+        for surge in m.scenario.demand.surges:
+            if (
+                surge.region == stream.region
+                and surge.solution == stream.solution
+                and surge.start_day <= day < surge.start_day + surge.days
+            ):
+                per_month *= surge.factor
         return per_month * 12.0 / working_days
 
     def _daily_arrivals(self):
         m = self.model
-        rng = m.random_gen
+        rng = self.rng
         while True:
             day = int(m.now // 24)
             if m.calendar.is_working_day(day):
@@ -78,7 +96,7 @@ class DemandSource:
 
     def _open(self, stream: Stream) -> None:
         m = self.model
-        rng = m.random_gen
+        rng = self.rng
         reps = self.reps_by_region[stream.region]
         rep = reps[int(rng.integers(len(reps)))]
         value = float(rng.lognormal(stream.deal_value_mu, stream.deal_value_sigma))
@@ -127,7 +145,7 @@ class DemandSource:
                 stage=stage.name,
             )
             for activity in stage.activities:
-                if m.random_gen.random() < activity.probability:
+                if self.rng.random() < activity.probability:
                     self._raise(opp, stage.name, activity)
             elapsed += stage.share_of_cycle
         end = start + opp.cycle_days * 24.0
@@ -141,7 +159,7 @@ class DemandSource:
         d = m.scenario.demand
         size = (opp.deal_value / d.reference_deal_value) ** d.hours_elasticity
         hours = max(0.5, round(activity.hours * size * 4) / 4)
-        lead = m.random_gen.uniform(d.lead_hours_min, d.lead_hours_max)
+        lead = self.rng.uniform(d.lead_hours_min, d.lead_hours_max)
         requested = m.calendar.at(m.calendar.worked(m.now) + lead)
         m.raise_ticket(
             opp.id,
@@ -159,7 +177,7 @@ class DemandSource:
 
     def _queue_arrivals(self, stream):
         m = self.model
-        rng: np.random.Generator = m.random_gen
+        rng: np.random.Generator = self.rng
         while True:
             yield m.env.timeout(rng.exponential(1.0 / stream.rate_per_hour))
             hours = float(rng.exponential(stream.hours_mean))

@@ -18,7 +18,7 @@ import numpy as np
 from models.agents import Dispatcher, PresalesEngineer, SalesRep
 from models.booking import BookingDesk
 from models.budget import BudgetAccount, quarterly_budget, to_cents
-from models.control import ControlRoom
+from models.control import BOARD_TABLE, ENGINEER_TABLE, ControlRoom
 from models.demand import DemandSource
 from models.grab import GrabBoard
 from models.policies import make_policy
@@ -69,6 +69,7 @@ class PresalesModel(DayStepModel):
         self.ended = {"done": 0, "unserved": 0}
         self._make_reps()
         self._make_engineers()
+        self.absences = self._plant_absences()
         self.dispatcher = Dispatcher(self)
         self.desk = BookingDesk(self)
         self.grabs = GrabBoard(self)
@@ -82,7 +83,8 @@ class PresalesModel(DayStepModel):
                 "tickets_unserved": lambda m: m.count_status("unserved"),
                 "grab_orders": lambda m: len(m.grabs.orders),
                 "alerts": lambda m: len(m.control.alerts),
-            }
+            },
+            tables={"board": list(BOARD_TABLE), "engineers": list(ENGINEER_TABLE)},
         )
 
     # -- agents --------------------------------------------------------------
@@ -131,6 +133,42 @@ class PresalesModel(DayStepModel):
                 rank[spec.grade],
                 float(appetite),
             )
+
+    def _plant_absences(self) -> dict[str, list[tuple[float, float]]]:
+        """Block the schedules of engineers planted as absent.
+
+        Each ``[[engineers.absences]]`` entry takes the first ``count``
+        engineers (by name) of its region and grade and books their whole
+        working time from ``start_day`` for ``days`` days, so nobody can book
+        them then. Returns each absent engineer's ``(start, end)`` spans in
+        working hours (merged where entries overlap).
+        """
+        spans: dict[str, list[tuple[float, float]]] = {}
+        for a in self.scenario.engineers.absences:
+            chosen = sorted(
+                name
+                for name, e in self.engineers.items()
+                if e.region == a.region and a.grade in ("", e.grade)
+            )[: a.count]
+            w0 = self.calendar.worked(a.start_day * 24.0)
+            w1 = self.calendar.worked((a.start_day + a.days) * 24.0)
+            for name in chosen:
+                spans.setdefault(name, []).append((w0, w1))
+        merged: dict[str, list[tuple[float, float]]] = {}
+        slot_id = -1  # absence slots carry negative ticket ids
+        for name, items in sorted(spans.items()):
+            out: list[tuple[float, float]] = []
+            for a, b in sorted(items):
+                if out and a <= out[-1][1]:
+                    out[-1] = (out[-1][0], max(out[-1][1], b))
+                else:
+                    out.append((a, b))
+            for a, b in out:
+                if b > a:
+                    slot_id -= 1
+                    self.engineers[name].schedule.book(a, b - a, slot_id)
+            merged[name] = out
+        return merged
 
     # -- time and money ------------------------------------------------------
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.control import ALERT_TABLE
 from models.outcomes import key_outcomes, tables
 from models.presales_model import PresalesModel
 from models.scenario import Scenario, scenario_from_dict
@@ -47,6 +48,10 @@ def run_scenario(
     else:
         model.run()
     result_tables = tables(model)
+    result_tables["alerts"] = pd.DataFrame(model.control.alerts, columns=ALERT_TABLE)
+    result_tables["engineers_board"] = model.datacollector.get_table_dataframe(
+        "engineers"
+    )
     return RunResult(model, result_tables, key_outcomes(model, result_tables))
 
 
@@ -56,6 +61,23 @@ def replication_outcomes(
     """One replication of a scenario given as a plain dict (for experiments)."""
     scenario = scenario_from_dict(config, source="<experiment config>")
     return run_scenario(scenario, seed).outcomes
+
+
+def write_ledgers(events: pd.DataFrame, out: Path) -> dict[str, Path]:
+    """Write the ticket ledger and the hours by engineer x stage.
+
+    Both are rebuilt from the event log alone (``sim.ledger``), exactly as
+    ``presales-sim board`` rebuilds them from a company's own log.
+    """
+    from sim.ledger import hours_by_engineer_stage, ticket_ledger
+
+    paths = {
+        "ledger_tickets": out / "ledger_tickets.csv",
+        "hours_by_engineer_stage": out / "hours_by_engineer_stage.csv",
+    }
+    ticket_ledger(events).to_csv(paths["ledger_tickets"], index=False)
+    hours_by_engineer_stage(events).to_csv(paths["hours_by_engineer_stage"])
+    return paths
 
 
 def write_outputs(result: RunResult, out: Path) -> dict[str, Path]:
@@ -73,6 +95,7 @@ def write_outputs(result: RunResult, out: Path) -> dict[str, Path]:
     daily.index.name = "day"
     daily.to_csv(out / "daily.csv")
     written["daily"] = out / "daily.csv"
+    written.update(write_ledgers(result.tables["events"], out))
     from models.report_figures import write_figures
 
     written.update(write_figures(result, out / "figures"))

@@ -100,9 +100,23 @@ class Engineer(Strict):
     )
 
 
+class Absence(Strict):
+    region: str = Field(description="Home region of the absent engineers.")
+    grade: str = Field("", description="Their grade; empty takes any grade.")
+    count: int = Field(ge=1, description="Engineers absent (the first by name).")
+    start_day: int = Field(ge=0, description="First day of the absence.")
+    days: int = Field(ge=1, description="Calendar days the absence lasts.")
+
+
 class Engineers(Strict):
     pools: list[EngineerPool] = Field([], description="Engineers described as pools.")
     individuals: list[Engineer] = Field([], description="Engineers named one by one.")
+    absences: list[Absence] = Field(
+        [],
+        description="Planted absences (training, illness): the engineers' "
+        "schedules are blocked for those days, which plants a delay surge; none "
+        "by default (nobody is away).",
+    )
 
 
 class RepPool(Strict):
@@ -284,6 +298,14 @@ class QueueStream(Strict):
     min_proficiency: Proficiency = 1
 
 
+class DemandSurge(Strict):
+    region: str = Field(description="Region of the stream that surges.")
+    solution: str = Field(description="Solution of the stream that surges.")
+    start_day: int = Field(ge=0, description="First day of the surge.")
+    days: int = Field(ge=1, description="Calendar days the surge lasts.")
+    factor: NonNeg = Field(3.0, description="Multiplier on the arrival rate.")
+
+
 class Demand(Strict):
     mode: Literal["calibrated", "explicit", "queue"] = Field(
         "explicit",
@@ -306,6 +328,18 @@ class Demand(Strict):
     )
     lead_hours_max: NonNeg = Field(
         24.0, description="Most working hours between raising a ticket and its window."
+    )
+    random_stream: Literal["shared", "own"] = Field(
+        "shared",
+        description="shared: demand draws from the model's one random stream; "
+        "own: from a stream of its own, so runs that differ only in dispatch or "
+        "control see the very same opportunities and tickets (paired "
+        "comparisons); shared keeps earlier results reproducible.",
+    )
+    surges: list[DemandSurge] = Field(
+        [],
+        description="Planted demand surges: a stream's opportunity arrivals are "
+        "multiplied for some days (a campaign, a tender wave); none by default.",
     )
     cancel_probability: Prob = Field(
         0.0,
@@ -455,6 +489,14 @@ class Grab(Strict):
     choice: GrabChoice = GrabChoice()
 
 
+class QualityDrop(Strict):
+    region: str = Field(description="Region whose tickets are served worse.")
+    solution: str = Field(description="Solution whose tickets are served worse.")
+    start_day: int = Field(ge=0, description="First day work starts served worse.")
+    days: int = Field(ge=1, description="Calendar days the drop lasts.")
+    points: NonNeg = Field(1.0, description="Mean rating points lost per job.")
+
+
 class Service(Strict):
     rating_base: float = Field(
         3.8, description="Mean rating of an on-time, fitting job."
@@ -476,6 +518,13 @@ class Service(Strict):
         0.0,
         description="Share by which work shrinks per proficiency point above need "
         "(factor floored at 0.5); 0 keeps the requested hours (no data yet).",
+    )
+    quality_drops: list[QualityDrop] = Field(
+        [],
+        description="Planted quality drops: work started in a region x solution "
+        "on those days is rated ``points`` lower on average (a new release the "
+        "engineers do not know yet), which plants a bad-rating surge; none by "
+        "default.",
     )
 
 

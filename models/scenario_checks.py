@@ -23,6 +23,7 @@ def cross_check(s: Scenario) -> list[str]:
     problems += _check_reps(s)
     problems += _check_demand(s)
     problems += _check_misc(s)
+    problems += _check_planted(s)
     problems += _check_pricing(s)
     return problems
 
@@ -125,6 +126,53 @@ def _check_demand(s: Scenario) -> list[str]:
         )
     if d.lead_hours_max < d.lead_hours_min:
         out.append("demand.lead_hours_max: smaller than lead_hours_min; swap them")
+    return out
+
+
+def _check_planted(s: Scenario) -> list[str]:
+    """Planted surges, absences and quality drops name known cells."""
+    out: list[str] = []
+    streams = {(st.region, st.solution) for st in s.demand.streams}
+    for i, g in enumerate(s.demand.surges):
+        where = f"demand.surges[{i}]"
+        out += _member(f"{where}.region", g.region, s.regions, "region")
+        out += _member(f"{where}.solution", g.solution, s.solutions, "solution")
+        if s.demand.mode == "queue":
+            out.append(f"{where}: surges act on opportunity streams; not in queue mode")
+        elif g.region in s.regions and (g.region, g.solution) not in streams:
+            out.append(
+                f"{where}: no demand stream for {g.region!r} x {g.solution!r}; "
+                "plant the surge on an existing stream"
+            )
+    grades = [g.name for g in s.grades]
+    for i, a in enumerate(s.engineers.absences):
+        where = f"engineers.absences[{i}]"
+        out += _member(f"{where}.region", a.region, s.regions, "region")
+        if a.grade:
+            out += _member(f"{where}.grade", a.grade, grades, "grade")
+        have = sum(
+            p.count
+            for p in s.engineers.pools
+            if p.region == a.region and a.grade in ("", p.grade)
+        ) + sum(
+            1
+            for e in s.engineers.individuals
+            if e.region == a.region and a.grade in ("", e.grade)
+        )
+        if a.region in s.regions and a.count > have:
+            out.append(
+                f"{where}.count: {a.count} absent but only {have} such engineers "
+                f"in {a.region!r}; lower the count"
+            )
+    for i, q in enumerate(s.service.quality_drops):
+        where = f"service.quality_drops[{i}]"
+        out += _member(f"{where}.region", q.region, s.regions, "region")
+        out += _member(f"{where}.solution", q.solution, s.solutions, "solution")
+        if q.points and not s.service.rating_fit:
+            out.append(
+                f"{where}: a quality drop acts through the fit term of the "
+                "rating; set service.rating_fit above 0"
+            )
     return out
 
 

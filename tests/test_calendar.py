@@ -147,7 +147,7 @@ times = st.floats(0.0, 24.0 * 400, allow_nan=False)
 durations = st.floats(0.01, 300.0, allow_nan=False)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(calendars, work_hours)
 def test_worked_inverts_at_and_at_end(cal, w):
     assert cal.worked(cal.at(w)) == pytest.approx(w, abs=1e-9)
@@ -155,7 +155,7 @@ def test_worked_inverts_at_and_at_end(cal, w):
     assert cal.at_end(w) <= cal.at(w)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(calendars, times, times, durations, durations)
 def test_add_is_monotone(cal, t1, t2, h1, h2):
     t1, t2 = sorted((t1, t2))
@@ -164,7 +164,7 @@ def test_add_is_monotone(cal, t1, t2, h1, h2):
     assert cal.add(t1, h1) <= cal.add(t1, h2)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(calendars, times, durations)
 def test_between_undoes_add(cal, t, h):
     end = cal.add(t, h)

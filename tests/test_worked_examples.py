@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from models.budget import booking_cost, to_cents
+from models.budget import BudgetAccount, booking_cost, to_cents
 from models.outcomes import budget_table
 from models.presales_model import PresalesModel
 from models.scenario import scenario_from_dict
@@ -174,6 +174,17 @@ def test_zhang_is_the_most_expensive():
 
 
 # -- (b) user pays: 250,000 budget, 100,000 committed, 50,000 spent --------------
+
+
+def test_b_budget_account_by_itself():
+    account = BudgetAccount("2027Q2", to_cents(250_000))
+    for booked in (40_000, 60_000, 50_000):  # three engineers' Q2 time
+        account.commit(to_cents(booked))
+    account.spend(to_cents(50_000))  # the finished part
+    assert account.committed == to_cents(100_000)
+    assert account.spent == to_cents(50_000)
+    assert account.taken == to_cents(150_000)
+    assert account.left == to_cents(100_000)
 
 
 def book_directly(model, engineer: str, hours: float, requested: float):

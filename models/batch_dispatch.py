@@ -106,43 +106,52 @@ class BatchDispatch(DispatchPolicy):
     # -- one batch -------------------------------------------------------------
 
     def assign(self) -> None:
-        """Assign the pending requests now, in rounds."""
+        """Assign the pending requests now, in rounds.
+
+        Fallbacks (late slots, grab orders, refusals) wait until the rounds
+        are over, so that no round works from a schedule that changed under it.
+        """
         tickets, self.pending = self.pending, []
         rows: list[tuple[Ticket, list]] = []
+        fallback: list[tuple[Ticket, str]] = []
         for t in tickets:
             if t.status or t.engineer:
                 continue
             options = self._options(t)
-            if options is not None:
+            if isinstance(options, str):
+                fallback.append((t, options))
+            else:
                 rows.append((t, options))
         while rows:
             self.rounds += 1
-            booked = self._round(rows)
+            booked, refused = self._round(rows)
             if not booked:
                 break
             rest = []
-            for t, options in rows:
+            for i, (t, options) in enumerate(rows):
                 if t.engineer:
                     continue
-                if any(e.name in booked for _, e, _ in options):
+                options = [o for o in options if (i, o[1].name) not in refused]
+                if not options or any(e.name in booked for _, e, _ in options):
                     options = self._options(t)
-                    if options is None:
+                    if isinstance(options, str):
+                        fallback.append((t, options))
                         continue
                 rest.append((t, options))
             rows = rest
         self.pending.extend(t for t, _ in rows)
+        for t, why in fallback:
+            self._fall_back(t, why)
 
-    def _options(self, t: Ticket):
-        """Affordable ``(start_w, engineer, value)`` options, or None if handled.
+    def _options(self, t: Ticket) -> list | str:
+        """Affordable ``(start_w, engineer, value)`` options of ``t``.
 
-        None means the ticket was dealt with here: it had no feasible engineer
-        (fallback) or none the budget allows (direct booking records refusals).
+        Returns ``"no_slot"`` if no engineer is free within the rep's wait and
+        ``"budget"`` if the budget allows none of those who are.
         """
-        latest = self.wait_latest(t)
-        offers = self.desk.offers(t, latest)[: self.settings.candidates]
+        offers = self.desk.offers(t, self.wait_latest(t))[: self.settings.candidates]
         if not offers:
-            self.late_or_grab(t)
-            return None
+            return "no_slot"
         m = self.model
         quarter = m.quarter_of(m.now)
         rep = m.reps.get(t.rep)
@@ -154,17 +163,30 @@ class BatchDispatch(DispatchPolicy):
             if account is not None and not account.can_afford(cost):
                 continue
             options.append((start_w, e, self.value(t, e, start_w, cost)))
-        if options:
-            return options
-        outcome = self.desk.direct_book(t, latest, channel="batch")
-        if outcome == NO_BUDGET:
-            self.desk.unserved(t, NO_BUDGET)
-        elif outcome != BOOKED:
-            self.late_or_grab(t)
-        return None
+        return options or "budget"
 
-    def _round(self, rows: list[tuple[Ticket, list]]) -> set[str]:
-        """Solve one assignment problem and book it; names of engineers booked."""
+    def _fall_back(self, t: Ticket, why: str) -> None:
+        """Serve ``t`` outside the assignment: late slot, grab order or unserved."""
+        if t.status or t.engineer:
+            return
+        if why == "budget":
+            # Direct booking records the refusals (and books further down
+            # the ranking if someone there is affordable).
+            outcome = self.desk.direct_book(t, self.wait_latest(t), channel="batch")
+            if outcome == BOOKED:
+                return
+            if outcome == NO_BUDGET:
+                self.desk.unserved(t, NO_BUDGET)
+                return
+        self.late_or_grab(t)
+
+    def _round(self, rows: list[tuple[Ticket, list]]):
+        """Solve one assignment problem and book it.
+
+        Returns:
+            The names of the engineers booked, and the ``(row, engineer)``
+            pairs the budget refused.
+        """
         columns: dict[str, int] = {}
         engineers: list[PresalesEngineer] = []
         for _, options in rows:
@@ -181,11 +203,14 @@ class BatchDispatch(DispatchPolicy):
                 start[i, columns[e.name]] = start_w
             idle[i] = min(0.0, min(v for _, _, v in options)) - 1.0
         booked: set[str] = set()
+        refused: set[tuple[int, str]] = set()
         for i, j in best_assignment(value, idle):
             t, e = rows[i][0], engineers[j]
             if self.desk.book(t, e, float(start[i, j]), "batch", 0.0):
                 booked.add(e.name)
-        return booked
+            else:
+                refused.add((i, e.name))
+        return booked, refused
 
     def value(
         self, t: Ticket, e: PresalesEngineer, start_w: float, cost_cents: int

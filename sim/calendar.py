@@ -51,6 +51,11 @@ class BusinessCalendar:
     _ends: list[float] = field(default_factory=list, init=False, repr=False)
     _cum: list[float] = field(default_factory=list, init=False, repr=False)
     _days_built: int = field(default=0, init=False, repr=False)
+    # The last ``worked`` query and its answer: the model asks for the
+    # working time of "now" many times at the same instant.
+    _memo: tuple[float, float] = field(
+        default=(-1.0, 0.0), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.openings = tuple(sorted((float(a), float(b)) for a, b in self.openings))
@@ -107,13 +112,18 @@ class BusinessCalendar:
 
     def worked(self, t: float) -> float:
         """Working hours elapsed between calendar time 0 and ``t``."""
+        memo = self._memo
+        if t == memo[0]:
+            return memo[1]
         if t <= 0:
             return 0.0
         self._cover_time(t)
         i = bisect.bisect_right(self._starts, t) - 1
         if i < 0:
             return 0.0
-        return self._cum[i] + min(t, self._ends[i]) - self._starts[i]
+        w = self._cum[i] + min(t, self._ends[i]) - self._starts[i]
+        self._memo = (t, w)
+        return w
 
     def at(self, w: float) -> float:
         """Calendar time at which work ``w`` hours in can start."""

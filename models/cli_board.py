@@ -62,7 +62,10 @@ def add_board(sub) -> None:
     board = sub.add_parser(
         "board",
         help="board, ledgers and alerts of an event log (simulated or real)",
-        description=__doc__.split("\n\n")[1],
+        description="Compute the control board, ledgers, alerts and figures of "
+        "an event-log CSV (a simulated run's events.csv or your own work-order "
+        "history in the schema of docs/event_log.md). Rows that do not fit are "
+        "listed with their number and reason in rows_report.csv.",
     )
     board.add_argument("events", type=Path, help="event-log CSV file")
     board.add_argument("--out", type=Path, default=Path("out/board"), help="folder")
@@ -133,7 +136,9 @@ def _cmd_board(args) -> int:
         rule, home = _from_scenario(args.scenario)
     counts = write_board_outputs(events, out, rule, home, args.opportunity)
     if not args.no_figures:
-        counts["figures"] = len(write_log_figures(events, out / "figures"))
+        alerts = pd.read_csv(out / "alerts.csv")
+        drawn = write_log_figures(events, out / "figures", alerts)
+        counts["figures"] = len(drawn)
     print(
         f"{args.events}: {len(events)} rows used, {rejected} rejected (rows_report.csv)"
     )
@@ -278,12 +283,15 @@ def write_opportunity_ledgers(tickets: pd.DataFrame, folder: Path) -> int:
     return len(ledgers)
 
 
-def write_log_figures(events: pd.DataFrame, folder: Path) -> dict[str, Path]:
+def write_log_figures(
+    events: pd.DataFrame, folder: Path, alerts: pd.DataFrame | None = None
+) -> dict[str, Path]:
     """Draw the run figures from an event log alone.
 
-    The rep shown is the one with the most money booked, the engineers' week
-    is the busiest region's around the median start, and the opportunity is
-    the one with the most tickets.
+    The heatmap marks ``alerts`` (default: none). The rep shown is the one
+    with the most money booked, the engineers' week is the busiest region's
+    around the median start, and the opportunity is the one with the most
+    tickets.
     """
     import matplotlib
 
@@ -291,10 +299,9 @@ def write_log_figures(events: pd.DataFrame, folder: Path) -> dict[str, Path]:
     from sim import figures
 
     board = daily_board(events)
-    alerts = events[events["kind"] == "alert"]
     tickets = ticket_ledger(events)
     drawn = {
-        "board_heatmap": figures.board_heatmap(board, alerts if len(alerts) else None),
+        "board_heatmap": figures.board_heatmap(board, alerts),
         "daily_board": figures.daily_board_figure(board),
         "grab_funnel": figures.grab_funnel(events),
     }

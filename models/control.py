@@ -17,7 +17,11 @@ based in that region who cover that solution over their available hours; an
 absent engineer (``[[engineers.absences]]``) is neither available nor busy.
 
 Every alert has an id (its order among alerts, 0 first); the
-``playbook_applied`` event it triggers carries that id in ``value``. The board
+``playbook_applied`` event it triggers carries that id in ``value``. A day is
+tested at its close, so the ``alert`` and ``playbook_applied`` events of day
+``d`` are stamped at midnight, ``24 (d + 1)``: in the log they fall on day
+``d + 1``, the first day the playbook is in force; it stays in force through
+day ``d + playbook_days`` (``in_force_until`` in the alerts table). The board
 rows go to the Mesa ``DataCollector`` table ``board`` (one row per day x region
 x solution) and ``engineers`` (one row per day x engineer with any activity
 that day: a booking, a start, a rating or booked hours), so

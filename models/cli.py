@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     __import__("models.compare").compare.add_policies(sub)
     __import__("models.cli_board").cli_board.add_board(sub)
     __import__("models.cli_regress").cli_regress.add_regress(sub)
+    __import__("models.cli_experiments").cli_experiments.add_experiments(sub)
     __import__("models.scenario_reference").scenario_reference.add_reference(sub)
     return parser
 

@@ -210,7 +210,12 @@ class ControlRoom:
     def _engineer_hours(self, w0: float, w1: float) -> dict[str, tuple[float, float]]:
         """Busy and available working hours of each engineer in ``[w0, w1)``."""
         hours = {}
+        absences = self.model.absences
+        idle = (0.0, w1 - w0)
         for e in self.model.engineers.values():
+            if not len(e.schedule) and e.name not in absences:
+                hours[e.name] = idle  # nothing booked, nobody away: fast path
+                continue
             away = self._absent(e.name, w0, w1)
             busy = e.schedule.booked_between(w0, w1) - away
             hours[e.name] = (busy, (w1 - w0) - away)
@@ -232,6 +237,10 @@ class ControlRoom:
         """Per-engineer board rows of engineers with activity today."""
         m = self.model
         for e in m.engineers.values():
+            if not len(e.schedule) and e.name not in self.by_engineer:
+                # No slots, no activity: no row (the fast path of the below).
+                self._on_schedule.pop(e.name, None)
+                continue
             slots = [(s, t) for s, _, t in e.schedule.slots() if t >= 0]
             ids = {t for _, t in slots}
             booked = len(ids - self._on_schedule.get(e.name, set()))

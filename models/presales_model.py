@@ -76,6 +76,7 @@ class PresalesModel(DayStepModel):
         self.control = ControlRoom(self)
         self.policy = make_policy(scenario.dispatch.policy, self)
         self.demand = DemandSource(self)
+        self._open_quarter(0.0)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "tickets_raised": lambda m: len(m.tickets),
@@ -301,8 +302,16 @@ class PresalesModel(DayStepModel):
 
     # -- the day's close -----------------------------------------------------
 
+    def _open_quarter(self, t: float) -> None:
+        """Open every rep's budget account for the quarter starting at ``t``."""
+        quarter = self.quarter_of(t)
+        for rep in self.reps.values():
+            rep.account(quarter)
+
     def close_day(self, day: int) -> None:
         """Board, surge tests and playbooks; then forget finished slots."""
+        if self.quarter_of((day + 1) * 24.0) != self.quarter_of(day * 24.0):
+            self._open_quarter((day + 1) * 24.0)
         self.control.close_day(day)
         self.datacollector.collect(self)
         done_w = self.calendar.worked((day + 1) * 24.0)

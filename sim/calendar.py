@@ -151,8 +151,11 @@ class BusinessCalendar:
         return i >= 0 and t < self._ends[i]
 
     def add(self, t: float, hours: float) -> float:
-        """Calendar time at which ``hours`` of work started at ``t`` finish."""
-        return self.at_end(self.worked(t) + hours)
+        """Calendar time at which ``hours`` of work started at ``t`` finish.
+
+        Never earlier than ``t``: no work (``hours == 0``) finishes at once.
+        """
+        return max(t, self.at_end(self.worked(t) + hours))
 
     def between(self, t0: float, t1: float) -> float:
         """Working hours from ``t0`` to ``t1`` (negative if ``t1`` is earlier)."""

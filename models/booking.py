@@ -101,6 +101,8 @@ class BookingDesk:
         self.model = model
         self.index = EngineerIndex(list(model.engineers.values()))
         self.pricing = PriceList(model)
+        rates = [e.rate_cents for e in model.engineers.values()]
+        self._top_rate = max(1, max(rates, default=1))
         self._opened: set[tuple[str, str]] = set()
 
     # -- search and rank -------------------------------------------------------
@@ -150,9 +152,30 @@ class BookingDesk:
             if start is None:
                 continue
             klass = delay_class(start - w_req, m.scenario.control)
-            found.append((self._key(ranking, klass, start, e, ticket, now_w), start, e))
+            if ranking == "weighted":
+                key = self._weighted_key(start - w_req, e, ticket, now_w)
+            else:
+                key = self._key(ranking, klass, start, e, ticket, now_w)
+            found.append((key, start, e))
         found.sort(key=lambda item: item[0])
         return [(start, e) for _, start, e in found]
+
+    def _weighted_key(
+        self, wait: float, e: PresalesEngineer, ticket: Ticket, now_w: float
+    ) -> tuple:
+        """Rank by a weighted score (higher is better), then by name.
+
+        ``score = fit x (proficiency - need) - price x rate / top rate
+        - wait x hours after the window opens - load x own load``.
+        """
+        w = self.model.scenario.dispatch.weights
+        score = (
+            w.fit * (e.proficiency[ticket.solution] - ticket.min_proficiency)
+            - w.price * e.rate_cents / self._top_rate
+            - w.wait * wait
+            - (w.load * e.load(now_w) if w.load else 0.0)
+        )
+        return (-score, e.name)
 
     def ranked_offers(
         self,
@@ -170,7 +193,7 @@ class BookingDesk:
         :meth:`offers`.
         """
         ranking = self.model.scenario.dispatch.ranking
-        if not FAST_SEARCH or ranking == "least_loaded":
+        if not FAST_SEARCH or ranking in ("least_loaded", "weighted"):
             yield from self.offers(ticket, latest_w, regions, index)
             return
         best = self.best_offer(ticket, latest_w, regions, index)

@@ -62,6 +62,7 @@ DEFAULT_POLICIES = [
     "direct:cheapest",
     "direct:earliest",
     "direct:least_loaded",
+    "direct:weighted",
     "batch",
     "hybrid",
     "grab_first",

@@ -396,13 +396,34 @@ class Batch(Strict):
     )
 
 
+class RankWeights(Strict):
+    fit: float = Field(
+        1.0, description="weighted: score per proficiency point above need."
+    )
+    price: float = Field(
+        1.0,
+        description="weighted: score lost at the top hourly rate (scaled by rate "
+        "over the dearest engineer's rate), so one fit point pays for it.",
+    )
+    wait: float = Field(
+        0.25,
+        description="weighted: score lost per working hour after the window "
+        "opens (four hours late cost one fit point).",
+    )
+    load: float = Field(
+        0.0,
+        description="weighted: score lost per unit of own load over the next "
+        "week (0: reps do not see it).",
+    )
+
+
 class Dispatch(Strict):
     policy: str = Field(
         "hybrid",
         description="Dispatch policy by name (direct, grab_first, hybrid, ...).",
     )
-    ranking: Literal["best_fit", "cheapest", "earliest", "least_loaded"] = Field(
-        "best_fit", description="How a rep ranks engineers free for the window."
+    ranking: Literal["best_fit", "cheapest", "earliest", "least_loaded", "weighted"] = (
+        Field("best_fit", description="How a rep ranks engineers free for the window.")
     )
     region_scope: Literal["home", "all"] = Field(
         "home", description="Regions a rep searches before widening."
@@ -420,6 +441,7 @@ class Dispatch(Strict):
         description="hybrid: working hours between direct-booking retries while "
         "the rep waits to grab (a rep checks schedules about hourly).",
     )
+    weights: RankWeights = RankWeights()
     coordinator: Coordinator = Coordinator()
     batch: Batch = Batch()
 

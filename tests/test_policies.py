@@ -85,6 +85,37 @@ def test_an_unknown_policy_is_a_scenario_error():
         scenario_from_dict(small({"dispatch.policy": "nope"}))
 
 
+def test_weighted_ranking_follows_its_weights():
+    def first_offers(weights: dict) -> list:
+        config = small(
+            {"dispatch.ranking": "weighted", "dispatch.weights": weights}, days=3
+        )
+        model = PresalesModel(scenario_from_dict(config), 1)
+        model.run()
+        out = []
+        for t in list(model.tickets.values())[:20]:
+            offers = model.desk.offers(t, None)
+            out.append([(start, e) for start, e in offers])
+        return model, out
+
+    # Price alone: cheapest first.
+    model, lists = first_offers({"fit": 0, "price": 5, "wait": 0, "load": 0})
+    for offers in lists:
+        rates = [e.rate_cents for _, e in offers]
+        assert rates == sorted(rates)
+    # Fit alone: most proficient first.
+    model, lists = first_offers({"fit": 1, "price": 0, "wait": 0, "load": 0})
+    tickets = list(model.tickets.values())[:20]
+    for t, offers in zip(tickets, lists, strict=True):
+        profs = [e.proficiency[t.solution] for _, e in offers]
+        assert profs == sorted(profs, reverse=True)
+    # Waiting alone: earliest first.
+    model, lists = first_offers({"fit": 0, "price": 0, "wait": 1, "load": 0})
+    for offers in lists:
+        starts = [start for start, _ in offers]
+        assert starts == sorted(starts)
+
+
 # -- coordinator -----------------------------------------------------------------
 
 

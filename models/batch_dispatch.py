@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from models.booking import BOOKED, NO_BUDGET
+from models.booking import _CLASS_RANK, BOOKED, NO_BUDGET
 from models.policies import DispatchPolicy, register
 from models.service import SEVERE, SLIGHT, delay_class, win_probability
 
@@ -149,7 +149,7 @@ class BatchDispatch(DispatchPolicy):
         Returns ``"no_slot"`` if no engineer is free within the rep's wait and
         ``"budget"`` if the budget allows none of those who are.
         """
-        offers = self.desk.offers(t, self.wait_latest(t))[: self.settings.candidates]
+        offers = self.candidates(t, self.wait_latest(t))
         if not offers:
             return "no_slot"
         m = self.model
@@ -164,6 +164,43 @@ class BatchDispatch(DispatchPolicy):
                 continue
             options.append((start_w, e, self.value(t, e, start_w, cost)))
         return options or "budget"
+
+    def candidates(self, t: Ticket, latest_w: float | None) -> list:
+        """The first ``candidates`` of the desk's ranked offers for ``t``.
+
+        Under the ``best_fit`` and ``cheapest`` rankings engineers are visited
+        in groups of equal proficiency and rate, best group first, and the
+        search stops once enough on-time offers are found: those outrank every
+        later group, so the result equals ``desk.offers(t, latest_w)[:k]``
+        without computing every engineer's free slot.
+        """
+        desk, m = self.desk, self.model
+        k = self.settings.candidates
+        ranking = m.scenario.dispatch.ranking
+        if ranking not in ("best_fit", "cheapest"):
+            return desk.offers(t, latest_w)[:k]
+        regions = desk.scope(t)
+        need = desk.needed_proficiency(t)
+        cal = m.calendar
+        w_req = max(cal.worked(t.requested_start), cal.worked(m.now))
+        control = m.scenario.control
+        found, on_time = [], 0
+        groups = desk.index.buckets(t.solution, ranking == "cheapest")
+        for b, (prof, _rate, by_region) in enumerate(groups):
+            if prof < need:
+                continue
+            for region in regions:
+                for e in by_region.get(region, ()):
+                    start = e.schedule.earliest(w_req, t.hours, latest_w)
+                    if start is None:
+                        continue
+                    klass = _CLASS_RANK[delay_class(start - w_req, control)]
+                    on_time += klass == 0
+                    found.append(((klass, b, start, e.name), start, e))
+            if on_time >= k:
+                break
+        found.sort(key=lambda item: item[0])
+        return [(start, e) for _, start, e in found[:k]]
 
     def _fall_back(self, t: Ticket, why: str) -> None:
         """Serve ``t`` outside the assignment: late slot, grab order or unserved."""

@@ -249,6 +249,29 @@ def test_batch_policy_books_in_rounds_and_ends_every_ticket():
     assert all(t.raised_at >= (20 - 5) * 24 for t in model.policy.pending)
 
 
+@pytest.mark.parametrize("ranking", ["best_fit", "cheapest", "earliest"])
+def test_batch_candidates_are_the_desks_top_offers(ranking):
+    config = small(
+        {
+            "dispatch.policy": "batch",
+            "dispatch.ranking": ranking,
+            "dispatch.batch.candidates": 3,
+            "demand.scale": 6.0,
+        },
+        days=12,
+    )
+    model = PresalesModel(scenario_from_dict(config), 2)
+    model.run()
+    policy, desk = model.policy, model.desk
+    checked = 0
+    for t in model.tickets.values():
+        for latest in (None, model.calendar.worked(model.now) + 8.0):
+            want = desk.offers(t, latest)[:3]
+            assert policy.candidates(t, latest) == want
+            checked += bool(want)
+    assert checked > 20
+
+
 def test_batch_value_prefers_the_better_fit_at_equal_cost():
     model = PresalesModel(scenario_from_dict(small({"dispatch.policy": "batch"})), 1)
     model.run()

@@ -89,6 +89,8 @@ class Schedule:
 
     def forget_before(self, w: float) -> None:
         """Drop slots that ended at or before working time ``w``."""
+        if not self._ends or self._ends[0] > w:
+            return  # nothing ended yet (the common case at the day's close)
         i = bisect.bisect_right(self._ends, w)
         if i:
             del self._starts[:i], self._ends[:i], self._tickets[:i]

@@ -1,12 +1,13 @@
 """A compact, append-only event log kept in columns.
 
 Each event is one row of fixed columns (see ``COLUMNS``). The log keeps one
-typed array per column rather than one object per event or per field: times,
-hours and values as 8-byte floats, ids and amounts as 8-byte integers, and the
-text columns as 4-byte codes into one shared vocabulary of the distinct
-strings seen (kinds, names, regions, ...). A row costs about 80 bytes however
-long the run, so a year of an enterprise-size run stays small; ``seq`` and
-``day`` are derived when the log turns into a pandas DataFrame at the end.
+column per field rather than one object per event, and makes no Python object
+per field either: times, hours and values go into typed arrays of 8-byte
+floats, ids and amounts into arrays of 8-byte integers, and the text columns
+hold references to strings the model already has (event kinds, names,
+regions, stages), which are shared, not copied. A row costs about 100 bytes
+however long the run, so a year of an enterprise-size run stays small; ``seq``
+and ``day`` are derived when the log turns into a pandas DataFrame at the end.
 The column meanings are documented in ``docs/event_log.md``.
 """
 
@@ -51,8 +52,7 @@ class EventLog:
         self._ticket = array("q")
         self._opportunity = array("q")
         self._amount = array("q")
-        self._text = {name: array("i") for name in TEXT_COLUMNS}
-        self._vocab: dict[str, int] = {}
+        self._text: dict[str, list[str]] = {name: [] for name in TEXT_COLUMNS}
         self._last_time = -math.inf
 
     def __len__(self) -> int:
@@ -82,15 +82,14 @@ class EventLog:
                 f"at {self._last_time}; events must be recorded in time order"
             )
         self._last_time = time
-        code = self._vocab.setdefault
         text = self._text
-        text["kind"].append(code(kind, len(self._vocab)))
-        text["rep"].append(code(rep, len(self._vocab)))
-        text["engineer"].append(code(engineer, len(self._vocab)))
-        text["region"].append(code(region, len(self._vocab)))
-        text["solution"].append(code(solution, len(self._vocab)))
-        text["stage"].append(code(stage, len(self._vocab)))
-        text["detail"].append(code(detail, len(self._vocab)))
+        text["kind"].append(kind)
+        text["rep"].append(rep)
+        text["engineer"].append(engineer)
+        text["region"].append(region)
+        text["solution"].append(solution)
+        text["stage"].append(stage)
+        text["detail"].append(detail)
         self._time.append(time)
         self._ticket.append(ticket)
         self._opportunity.append(opportunity)
@@ -100,20 +99,17 @@ class EventLog:
 
     def count(self, kind: str) -> int:
         """Number of events of one kind."""
-        code = self._vocab.get(kind)
-        return 0 if code is None else self._text["kind"].count(code)
+        return self._text["kind"].count(kind)
 
     def nbytes(self) -> int:
-        """Bytes held by the columns (not counting the shared vocabulary)."""
+        """Bytes held by the columns (strings themselves are shared, not counted)."""
         arrays = [self._time, self._hours, self._value, self._ticket]
-        arrays += [self._opportunity, self._amount, *self._text.values()]
-        return sum(a.itemsize * len(a) for a in arrays)
+        arrays += [self._opportunity, self._amount]
+        pointers = sum(8 * len(column) for column in self._text.values())
+        return pointers + sum(a.itemsize * len(a) for a in arrays)
 
     def to_frame(self) -> pd.DataFrame:
         """The log as a DataFrame with the documented column types."""
-        words = np.empty(len(self._vocab), dtype=object)
-        for word, code in self._vocab.items():
-            words[code] = word
         time = np.frombuffer(self._time, dtype=np.float64).copy()
         columns = {
             "seq": np.arange(len(time), dtype=np.int64),
@@ -122,7 +118,9 @@ class EventLog:
         }
         for name in COLUMNS[3:]:
             if name in TEXT_COLUMNS:
-                columns[name] = words[np.frombuffer(self._text[name], dtype=np.int32)]
+                column = np.empty(len(time), dtype=object)
+                column[:] = self._text[name]
+                columns[name] = column
             else:
                 dtype = np.float64 if name in FLOAT_COLUMNS else np.int64
                 raw = getattr(self, f"_{name}")

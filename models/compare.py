@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ import pandas as pd
 from models.policies import policy_names
 from models.runner import replication_outcomes
 from models.scenario import Dispatch, Scenario, ScenarioError, scenario_from_dict
-from sim.experiment import Variant, run_experiment
+from sim.experiment import Variant, compare, run_experiment
 from sim.overrides import apply_overrides, parse_assignment
 from sim.stats import mean_ci
 
@@ -207,6 +208,28 @@ def policy_table(results: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     return pd.DataFrame(rows).set_index("policy")
 
 
+def policy_differences(
+    table: pd.DataFrame, versus: str, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Paired differences of every policy from ``versus`` (common random numbers).
+
+    Args:
+        table: A result of :func:`compare_policies`.
+        versus: The policy to compare against, e.g. ``"coordinator"``.
+        confidence: Two-sided confidence level.
+
+    Returns:
+        One row per other policy and outcome of :data:`POLICY_OUTCOMES`, as
+        ``sim.experiment.compare`` gives it (``diff`` is policy minus
+        ``versus``; ``significant`` when its interval excludes zero).
+    """
+    keys = [key for key, _, _ in POLICY_OUTCOMES]
+    with warnings.catch_warnings():
+        # An outcome undefined under a policy (no grab orders) is all NaN.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return compare(table.attrs["replications"], versus, keys, confidence)
+
+
 def format_policy_table(table: pd.DataFrame) -> str:
     """The comparison as text: ``mean ±half-width`` per policy and outcome."""
     cells = {}
@@ -270,6 +293,12 @@ def add_policies(sub) -> None:
         help="where replications run (default: local processes)",
     )
     cmd.add_argument(
+        "--versus",
+        default=None,
+        metavar="POLICY",
+        help="also print each policy's paired difference from POLICY",
+    )
+    cmd.add_argument(
         "--csv", type=Path, default=None, help="also write the table as CSV here"
     )
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -298,6 +327,8 @@ def _cmd_policies(args) -> int:
         variants = [policy_variant(p) for p in (args.policy or DEFAULT_POLICIES)]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.versus is not None and args.versus not in [v.name for v in variants]:
+        raise UsageError(f"--versus {args.versus!r} is not among the policies run")
     table = compare_policies(
         args.scenario,
         [v.name for v in variants],
@@ -314,8 +345,34 @@ def _cmd_policies(args) -> int:
         f"mean ±{table.attrs['confidence']:.0%} CI half-width"
     )
     print(format_policy_table(table))
+    if args.versus is not None:
+        diffs = policy_differences(table, args.versus)
+        print(f"\npaired differences from {args.versus} (* = CI excludes 0)")
+        print(_format_differences(diffs))
     if args.csv is not None:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.csv)
         print(f"wrote {args.csv}")
     return 0
+
+
+def _format_differences(diffs: pd.DataFrame) -> str:
+    fmt = {key: f for key, _, f in POLICY_OUTCOMES}
+    label = {key: name for key, name, _ in POLICY_OUTCOMES}
+    cells: dict[str, dict[str, str]] = {}
+    for row in diffs.itertuples(index=False):
+        if math.isnan(row.diff):
+            text = "n/a"
+        else:
+            f = fmt[row.outcome]
+            hw = row.half_width
+            text = (
+                f.format(row.diff)
+                + " ±"
+                + (f.format(hw) if math.isfinite(hw) else "inf")
+            )
+            text += "*" if row.significant else ""
+            if row.diff > 0 and not text.startswith("+"):
+                text = "+" + text
+        cells.setdefault(label[row.outcome], {})[row.variant] = text
+    return pd.DataFrame(cells).to_string()

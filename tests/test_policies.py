@@ -449,6 +449,8 @@ def test_policies_command_prints_the_table(tmp_path, capsys):
             "--executor",
             "serial",
             "--quiet",
+            "--versus",
+            "direct",
             "--csv",
             str(out),
         ]
@@ -456,5 +458,6 @@ def test_policies_command_prints_the_table(tmp_path, capsys):
     assert status == 0
     printed = capsys.readouterr().out
     assert "hybrid" in printed and "win rate" in printed
+    assert "paired differences from direct" in printed
     assert out.exists()
     assert main(["policies", str(SMALL), "--policy", "nope", "--quiet"]) == 2

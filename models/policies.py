@@ -15,6 +15,15 @@ book) and grab board (open orders), so a new policy needs no engine change::
             if self.desk.direct_book(ticket, self.on_time_latest(ticket)) != "booked":
                 self.desk.unserved(ticket, "no_engineer")
 
+Define it in any module that is imported before the scenario is loaded (a
+notebook cell, a test, a script). To make it known to the command line and to
+worker processes too, declare the module in the entry-point group
+``presales_sim.policies`` of your package; those modules are imported the
+first time policy names are looked up::
+
+    [project.entry-points."presales_sim.policies"]
+    on_time_only = "mypackage.policies"
+
 Built in:
 
 * ``direct``: the rep books the best engineer free within ``max_wait_hours``
@@ -46,6 +55,8 @@ the policy.
 
 from __future__ import annotations
 
+import logging
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -57,6 +68,9 @@ if TYPE_CHECKING:
     from models.work_order import Ticket
 
 _REGISTRY: dict[str, type[DispatchPolicy]] = {}
+PLUGIN_GROUP = "presales_sim.policies"
+_plugins_loaded = False
+log = logging.getLogger(__name__)
 
 
 def register(cls: type[DispatchPolicy]) -> type[DispatchPolicy]:
@@ -67,13 +81,28 @@ def register(cls: type[DispatchPolicy]) -> type[DispatchPolicy]:
     return cls
 
 
+def load_plugins() -> None:
+    """Import the modules declared in the ``presales_sim.policies`` group (once)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for point in entry_points(group=PLUGIN_GROUP):
+        try:
+            point.load()
+        except Exception as exc:  # a broken plugin must not stop the built-ins
+            log.warning("policy plugin %s failed to load: %s", point.name, exc)
+
+
 def policy_names() -> list[str]:
-    """Names of the registered policies."""
+    """Names of the registered policies (plugins included)."""
+    load_plugins()
     return sorted(_REGISTRY)
 
 
 def make_policy(name: str, model: PresalesModel) -> DispatchPolicy:
     """The policy registered under ``name``, bound to ``model``."""
+    load_plugins()
     try:
         return _REGISTRY[name](model)
     except KeyError:

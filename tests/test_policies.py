@@ -80,6 +80,33 @@ def test_a_user_policy_is_selected_by_name_without_engine_changes():
     assert model.count_status("done") > 0
 
 
+def test_policies_declared_as_entry_points_are_loaded(monkeypatch):
+    import models.policies as policies
+
+    class Point:
+        name = "plugin"
+
+        def load(self):
+            @register
+            class FromPlugin(DispatchPolicy):
+                name = "test_from_plugin"
+
+                def on_ticket(self, ticket):
+                    self.desk.unserved(ticket, "no_engineer")
+
+    class Broken:
+        name = "broken"
+
+        def load(self):
+            raise ImportError("no such module")
+
+    monkeypatch.setattr(policies, "_plugins_loaded", False)
+    monkeypatch.setattr(policies, "entry_points", lambda group: [Broken(), Point()])
+    assert "test_from_plugin" in policy_names()
+    model = run(small({"dispatch.policy": "test_from_plugin"}, days=5))
+    assert model.tickets and all(t.status for t in model.tickets.values())
+
+
 def test_an_unknown_policy_is_a_scenario_error():
     with pytest.raises(ValueError, match="unknown policy 'nope'"):
         scenario_from_dict(small({"dispatch.policy": "nope"}))

@@ -18,6 +18,10 @@ From Python::
     table = compare_policies("scenarios/crm_calibrated.toml", replications=5)
     print(format_policy_table(table))
 
+Replications run in local worker processes by default, which re-import the
+calling script: in a script, call from under ``if __name__ == "__main__":``
+(notebooks need nothing), or pass ``executor="serial"``.
+
 From the command line: ``presales-sim policies SCENARIO --replications 5``.
 """
 

@@ -57,7 +57,8 @@ class EngineerIndex:
     def buckets(self, solution: str, rate_first: bool = False) -> list:
         """Engineers of ``solution`` in groups of equal proficiency and rate.
 
-        Each group is ``(proficiency, rate_cents, {region: engineers by name})``;
+        Each group is ``(proficiency, rate_cents, {region: engineers by name})``
+        (the search adds merged lists under tuples of regions);
         groups come best proficiency then lowest rate first (lowest rate then
         best proficiency with ``rate_first``), the order in which the rankings
         compare engineers before their start times. Built on first use, after
@@ -234,13 +235,14 @@ class BookingDesk:
         for b, (prof, _rate, by_region) in enumerate(buckets):
             if prof < need:
                 continue
-            lists = [by_region[r] for r in regions if r in by_region]
-            if not lists:
-                continue
-            members = lists[0] if len(lists) == 1 else heapq.merge(*lists, key=_NAME)
+            members = _members(by_region, regions)
             top = None
             for e in members:
-                start = e.schedule.earliest(w_req, hours, latest_w)
+                schedule = e.schedule
+                if schedule.last_end <= w_req:  # free from w_req on
+                    start = w_req if latest_w is None or w_req <= latest_w else None
+                else:
+                    start = schedule.earliest(w_req, hours, latest_w)
                 if start is not None and (top is None or start < top[0]):
                     top = (start, e)
                     if start == w_req:
@@ -522,6 +524,24 @@ class BookingDesk:
             raise RuntimeError(f"ticket {ticket.id} ended twice")
         ticket.status = status
         self.model.ticket_ended(ticket)
+
+
+def _members(by_region: dict, regions: list[str]) -> list:
+    """Engineers of one group in the searched regions, by name.
+
+    Merged lists are kept in the group under the regions' tuple (a search
+    covers the home region or a widened scope, so there are few of them).
+    """
+    key = tuple(regions)
+    merged = by_region.get(key)
+    if merged is None:
+        lists = [by_region[r] for r in regions if r in by_region]
+        if len(lists) < 2:
+            merged = lists[0] if lists else []
+        else:
+            merged = list(heapq.merge(*lists, key=_NAME))
+        by_region[key] = merged
+    return merged
 
 
 def latest_start(model: PresalesModel, ticket: Ticket, wait: float | None):

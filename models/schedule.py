@@ -8,6 +8,7 @@ starting at 14.0 are back to back, not overlapping.
 from __future__ import annotations
 
 import bisect
+import math
 
 
 class DoubleBookingError(ValueError):
@@ -15,14 +16,21 @@ class DoubleBookingError(ValueError):
 
 
 class Schedule:
-    """Booked slots of one engineer, kept sorted by start."""
+    """Booked slots of one engineer, kept sorted by start.
 
-    __slots__ = ("_starts", "_ends", "_tickets")
+    Attributes:
+        last_end: End of the last slot (``-inf`` when none is booked): the
+            schedule is free from then on. Searches read it to skip
+            :meth:`earliest` for engineers with nothing booked that late.
+    """
+
+    __slots__ = ("_starts", "_ends", "_tickets", "last_end")
 
     def __init__(self) -> None:
         self._starts: list[float] = []
         self._ends: list[float] = []
         self._tickets: list[int] = []
+        self.last_end = -math.inf
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -68,6 +76,7 @@ class Schedule:
         self._starts.insert(i, start)
         self._ends.insert(i, end)
         self._tickets.insert(i, ticket)
+        self.last_end = self._ends[-1]
 
     def cancel(self, ticket: int) -> bool:
         """Remove the slot of ``ticket``; False if it was not booked."""
@@ -76,6 +85,7 @@ class Schedule:
         except ValueError:
             return False
         del self._starts[i], self._ends[i], self._tickets[i]
+        self.last_end = self._ends[-1] if self._ends else -math.inf
         return True
 
     def booked_between(self, start: float, end: float) -> float:
@@ -94,3 +104,5 @@ class Schedule:
         i = bisect.bisect_right(self._ends, w)
         if i:
             del self._starts[:i], self._ends[:i], self._tickets[:i]
+            if not self._ends:
+                self.last_end = -math.inf

@@ -137,3 +137,25 @@ def test_compact_event_log_matches_plain_columns():
     pd.testing.assert_frame_equal(log.to_frame(), expected)
     assert log.count("ticket_booked") == 1 and log.count("nothing") == 0
     assert log.nbytes() <= 104 * len(rows)
+
+
+def test_schedule_last_end_follows_bookings():
+    import random
+
+    from models.schedule import Schedule
+
+    rng = random.Random(3)
+    schedule = Schedule()
+    booked: list[int] = []
+    for ticket in range(300):
+        action = rng.random()
+        if action < 0.6:
+            hours = rng.uniform(0.25, 8)
+            schedule.book(schedule.earliest(rng.uniform(0, 200), hours), hours, ticket)
+            booked.append(ticket)
+        elif action < 0.85 and booked:
+            schedule.cancel(booked.pop(rng.randrange(len(booked))))
+        else:
+            schedule.forget_before(rng.uniform(0, 150))
+        slots = schedule.slots()
+        assert schedule.last_end == (slots[-1][1] if slots else -math.inf)

@@ -29,6 +29,15 @@ from sim.executors import EXECUTOR_NAMES
 from sim.overrides import OverrideError, get_path, parse_assignment
 
 DEFAULT_STORE = Path("results")
+STAFF_OUTCOMES = (
+    "on_time_share",
+    "mean_delay_hours",
+    "utilisation",
+    "win_rate",
+    "won_revenue",
+    "presales_cost",
+)
+"""Outcomes a staffing search shows besides its targets' (unless --outcomes)."""
 
 
 def add_experiments(sub) -> None:
@@ -133,6 +142,11 @@ def _add_compare(sub) -> None:
         metavar="NAME:PATH=VALUE,...",
         help="a variant, e.g. direct:dispatch.policy=direct (repeatable)",
     )
+    parser.add_argument(
+        "--by-cell",
+        action="store_true",
+        help="add outcomes per region x solution, e.g. on_time_share.East.GTX",
+    )
     parser.set_defaults(handler=_cmd_compare)
 
 
@@ -160,6 +174,11 @@ def _add_sweep(sub) -> None:
         default=[],
         metavar="PATH=VALUE,...",
         help="one point of the sweep (repeatable)",
+    )
+    parser.add_argument(
+        "--by-cell",
+        action="store_true",
+        help="add outcomes per region x solution, e.g. on_time_share.East.GTX",
     )
     parser.set_defaults(handler=_cmd_sweep)
 
@@ -197,7 +216,8 @@ def _add_staff(sub) -> None:
         action="append",
         default=[],
         metavar="OUTCOME>=VALUE[@CONF]",
-        help="e.g. 'on_time_share>=0.95' or 'win_rate>=0.6@0.9' (repeatable)",
+        help="e.g. 'on_time_share>=0.95', 'win_rate>=0.6@0.9', or one region x "
+        "solution's 'on_time_share.East.GTX>=0.9' (repeatable)",
     )
     parser.add_argument(
         "--list-pools",
@@ -272,11 +292,11 @@ def _check_common(args) -> None:
             ) from None
 
 
-def _shown(args, names: list[str]) -> list[str]:
+def _shown(args, names: list[str], default=None) -> list[str]:
     from models.experiments import KEY_OUTCOMES
 
     if args.outcomes is None:
-        return [o for o in KEY_OUTCOMES if o in names]
+        return [o for o in default or KEY_OUTCOMES if o in names]
     chosen = [o.strip() for o in args.outcomes.split(",") if o.strip()]
     unknown = [o for o in chosen if o not in names]
     if unknown or not chosen:
@@ -285,6 +305,14 @@ def _shown(args, names: list[str]) -> list[str]:
             f"choose from {', '.join(names)}"
         )
     return chosen
+
+
+def _names(args, config: dict) -> list[str]:
+    """Outcome names of the run, with the cells' when --by-cell is given."""
+    from models.cell_outcomes import outcomes_by_cell
+    from models.experiments import outcome_names
+
+    return outcome_names(config, outcomes_by_cell if args.by_cell else None)
 
 
 def _prepare(args) -> tuple[dict, dict]:
@@ -391,9 +419,14 @@ def _cmd_compare(args) -> int:
             f"--variant: name(s) {', '.join(clash)} used twice or reserved for "
             "the scenario as given; give each variant its own name"
         )
-    shown = _shown(args, ex.outcome_names(config))
+    shown = _shown(args, _names(args, config))
     result, elapsed = _run(
-        args, ex.compare, variants=variants, overrides=overrides, rank_by=shown
+        args,
+        ex.compare,
+        by_cell=args.by_cell,
+        variants=variants,
+        overrides=overrides,
+        rank_by=shown,
     )
     print(f"Comparison on {args.scenario}: {_horizon(result.config)}")
     print("\nMeans (± half-width)")
@@ -463,9 +496,14 @@ def _cmd_sweep(args) -> int:
             for path in point:
                 _check_path(config, path, "--points", text)
             points.append(point)
-    shown = _shown(args, ex.outcome_names(config))
+    shown = _shown(args, _names(args, config))
     result, elapsed = _run(
-        args, ex.sweep, grid=grid, points=points, overrides=overrides
+        args,
+        ex.sweep,
+        by_cell=args.by_cell,
+        grid=grid,
+        points=points,
+        overrides=overrides,
     )
     print(f"Sweep on {args.scenario}: {_horizon(result.config)}")
     table = means_table(result.table, shown).T
@@ -537,6 +575,7 @@ def _staff_paths(args, config: dict) -> list[str]:
 
 def _cmd_staff(args) -> int:
     from models import experiments as ex
+    from models.cell_outcomes import CELL_OUTCOMES, cell_outcome_name, outcomes_by_cell
 
     config, overrides = _prepare(args)
     if args.list_pools:
@@ -546,7 +585,7 @@ def _cmd_staff(args) -> int:
     candidates = _candidates(args.candidates, paths)
     if not args.targets:
         raise _usage("staff needs at least one --target, e.g. 'on_time_share>=0.95'")
-    names = ex.outcome_names(config)
+    names = ex.outcome_names(config, outcomes_by_cell)
     targets = []
     for text in args.targets:
         try:
@@ -554,12 +593,17 @@ def _cmd_staff(args) -> int:
         except ValueError as exc:
             raise _usage(f"--target: {exc}") from None
         if target.outcome not in names:
+            plain = [n for n in names if "." not in n]
             raise _usage(
                 f"--target {text!r}: unknown outcome {target.outcome!r}; choose "
-                f"from {', '.join(names)}"
+                f"from {', '.join(plain)}, or one region x solution's "
+                f"{', '.join(CELL_OUTCOMES)} as OUTCOME.REGION.SOLUTION"
             )
         targets.append(target)
-    shown = _shown(args, names)
+    shown = _shown(args, names, STAFF_OUTCOMES)
+    if args.outcomes is None and args.region and args.solution:
+        cell = [cell_outcome_name(o, args.region, args.solution) for o in CELL_OUTCOMES]
+        shown = [*cell, *shown]
     result, elapsed = _run(
         args,
         ex.staff,

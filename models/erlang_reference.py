@@ -215,8 +215,35 @@ def erlang_reference(
         q = queue_parameters(point)
         row = {"headcount": sum(candidate)}
         row.update(erlang_point(q.arrival_rate, q.service_rate, q.servers, q.within))
+        for name in _cell_names(config):
+            row[name] = row[name.split(".", 1)[0]]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_PREDICTED = ("on_time_share", "mean_delay_hours", "utilisation")
+
+
+def _cell_names(config: Mapping[str, Any]) -> list[str]:
+    """Cell outcome names (see :mod:`models.cell_outcomes`) the queue predicts.
+
+    When every queue stream is in one region x solution, that cell's on-time
+    share and mean delay are the queue's; otherwise there are none.
+    """
+    cells = {(s["region"], s["solution"]) for s in config["demand"]["queue"]}
+    if len(cells) != 1:
+        return []
+    region, solution = cells.pop()
+    return [f"{name}.{region}.{solution}" for name in _PREDICTED[:2]]
+
+
+def _predicted(outcome: str, config: Mapping[str, Any]) -> str | None:
+    """The plain outcome Erlang C predicts for ``outcome``, or None."""
+    if outcome in _PREDICTED[:2]:
+        return outcome
+    if outcome in _cell_names(config):
+        return outcome.split(".", 1)[0]
+    return None
 
 
 def erlang_least_headcount(
@@ -225,8 +252,9 @@ def erlang_least_headcount(
     """Return the least headcount Erlang C gives for a staffing search's targets.
 
     Only targets Erlang C can judge count: ``on_time_share >= x`` and
-    ``mean_delay_hours <= y``; engineers serving the queue outside ``paths``
-    are kept as they are.
+    ``mean_delay_hours <= y`` (or the same outcomes of the queue's one region x
+    solution); engineers serving the queue outside ``paths`` are kept as they
+    are.
 
     Args:
         config: A queue-mode scenario config.
@@ -240,15 +268,12 @@ def erlang_least_headcount(
     Raises:
         ValueError: If the scenario is not one M/M/c queue.
     """
-    on_time = [
-        t.threshold for t in targets if t.outcome == "on_time_share" and t.op == ">="
-    ]
-    wait = [
-        t.threshold for t in targets if t.outcome == "mean_delay_hours" and t.op == "<="
-    ]
+    q = queue_parameters(config)
+    kinds = [(_predicted(t.outcome, config), t.op, t.threshold) for t in targets]
+    on_time = [x for kind, op, x in kinds if kind == "on_time_share" and op == ">="]
+    wait = [x for kind, op, x in kinds if kind == "mean_delay_hours" and op == "<="]
     if not targets or len(on_time) + len(wait) < len(targets):
         return None
-    q = queue_parameters(config)
     fixed = q.servers - sum(int(get_path(config, p)) for p in paths)
     servers = least_servers(
         q.arrival_rate,

@@ -14,7 +14,7 @@ import copy
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -171,13 +171,17 @@ def base_seed(config: Mapping[str, Any], seed: int | None) -> int:
     return scenario_from_dict(config).scenario.seed
 
 
-def outcome_names(config: Mapping[str, Any]) -> list[str]:
+def outcome_names(
+    config: Mapping[str, Any], runner: Callable[..., Mapping[str, float]] | None = None
+) -> list[str]:
     """Return the names of the outcomes one replication reports.
 
     Runs the scenario for one day, which costs well under a second.
 
     Args:
         config: A scenario config.
+        runner: The experiment's runner (default
+            :func:`models.runner.replication_outcomes`).
 
     Returns:
         Outcome names in the model's order.
@@ -187,7 +191,7 @@ def outcome_names(config: Mapping[str, Any]) -> list[str]:
         {"scenario.horizon_days": 1, "scenario.warmup_days": 0},
         allow_new=True,
     )
-    return list(replication_outcomes(short, replication_seed(0, 0)))
+    return list((runner or replication_outcomes)(short, replication_seed(0, 0)))
 
 
 # ---------------------------------------------------------------- parsing
@@ -195,7 +199,7 @@ def outcome_names(config: Mapping[str, Any]) -> list[str]:
 _PATH_AHEAD = r"[A-Za-z_][\w-]*(?:\[-?\d+\])*(?:\.[A-Za-z_][\w-]*(?:\[-?\d+\])*)*\s*="
 _SPLIT = re.compile(r",\s*(?=" + _PATH_AHEAD + ")")
 _TARGET = re.compile(
-    r"^\s*(?P<outcome>\w+)\s*(?P<op>>=|<=)\s*(?P<value>[-+.\deE]+%?)"
+    r"^\s*(?P<outcome>[^\s<>=@]+)\s*(?P<op>>=|<=)\s*(?P<value>[-+.\deE]+%?)"
     r"\s*(?:@\s*(?P<conf>[.\d]+%?))?\s*$"
 )
 

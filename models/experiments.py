@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from models.cell_outcomes import outcomes_by_cell
 from models.erlang_reference import (
     QueueParameters,
     erlang_point,
@@ -125,8 +126,16 @@ LOWER_IS_BETTER = frozenset(
 
 
 def higher_is_better(outcome: str) -> bool:
-    """Return whether a larger mean of ``outcome`` is better."""
-    return outcome not in LOWER_IS_BETTER
+    """Return whether a larger mean of ``outcome`` is better.
+
+    Cell outcomes (``on_time_share.East.GTX``) follow their plain outcome.
+    """
+    return outcome.split(".", 1)[0] not in LOWER_IS_BETTER
+
+
+def _runner(by_cell: bool):
+    """The replication runner: key outcomes, plus cells when ``by_cell``."""
+    return outcomes_by_cell if by_cell else replication_outcomes
 
 
 # ---------------------------------------------------------------- compare
@@ -215,6 +224,7 @@ def compare(
     dask_address: str | None = None,
     workers: int | None = None,
     progress: bool = False,
+    by_cell: bool = False,
 ) -> Comparison:
     """Compare variants of a scenario with common random numbers.
 
@@ -237,6 +247,8 @@ def compare(
             private local cluster).
         workers: Worker processes (processes or a local Dask cluster).
         progress: Show a progress bar with ETA on stderr.
+        by_cell: Add outcomes per region x solution (see
+            :mod:`models.cell_outcomes`).
 
     Returns:
         A :class:`Comparison`.
@@ -252,7 +264,7 @@ def compare(
     seed0 = base_seed(config, seed)
     with executor_for(executor, dask_address, workers) as chosen:
         results = harness.run_experiment(
-            replication_outcomes,
+            _runner(by_cell),
             config,
             variants,
             replications,
@@ -320,6 +332,7 @@ def sweep(
     dask_address: str | None = None,
     workers: int | None = None,
     progress: bool = False,
+    by_cell: bool = False,
 ) -> SweepResult:
     """Run a scenario over a full grid or a list of points of its fields.
 
@@ -337,6 +350,8 @@ def sweep(
         dask_address: As for :func:`compare`.
         workers: As for :func:`compare`.
         progress: Show a progress bar.
+        by_cell: Add outcomes per region x solution (see
+            :mod:`models.cell_outcomes`).
 
     Returns:
         A :class:`SweepResult`.
@@ -351,7 +366,7 @@ def sweep(
     seed0 = base_seed(config, seed)
     with executor_for(executor, dask_address, workers) as chosen:
         results = harness.sweep(
-            replication_outcomes,
+            _runner(by_cell),
             config,
             points=[v.overrides for v in variants],
             replications=replications,
@@ -543,6 +558,7 @@ def staff(
     dask_address: str | None = None,
     workers: int | None = None,
     progress: bool = False,
+    by_cell: bool = True,
 ) -> Staffing:
     """Find the least headcount that meets every target.
 
@@ -571,6 +587,8 @@ def staff(
         dask_address: As for :func:`compare`.
         workers: As for :func:`compare`.
         progress: Show a progress bar.
+        by_cell: Add outcomes per region x solution (default on), so
+            targets may name one cell, e.g. ``on_time_share.East.GTX``.
 
     Returns:
         A :class:`Staffing`.
@@ -595,7 +613,7 @@ def staff(
             else list(headcount_paths)
         )
     targets = [t if isinstance(t, harness.Target) else parse_target(t) for t in targets]
-    known = outcome_names(config)
+    known = outcome_names(config, _runner(by_cell))
     unknown = sorted({t.outcome for t in targets} - set(known))
     if unknown:
         raise ValueError(
@@ -607,7 +625,7 @@ def staff(
     seed0 = base_seed(config, seed)
     with executor_for(executor, dask_address, workers) as chosen:
         found = harness.staffing_search(
-            replication_outcomes,
+            _runner(by_cell),
             config,
             paths,
             counts,

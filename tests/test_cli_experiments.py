@@ -164,7 +164,7 @@ def test_staff_on_the_queue_scenario_shows_erlang_c(tmp_path, capsys):
         "--candidates",
         "4,6",
         "--target",
-        "on_time_share>=0.9",
+        "on_time_share.Hub.S>=0.9",
         "--days",
         "20",
         "--replications",
@@ -179,7 +179,7 @@ def test_staff_on_the_queue_scenario_shows_erlang_c(tmp_path, capsys):
         tmp_path / "staff.md",
     )
     assert code == 0, err
-    assert "on_time_share (Erlang C)" in out and "0.691" in out
+    assert "on_time_share.Hub.S (Erlang C)" in out and "0.691" in out
     assert "Erlang C least headcount: 5" in out
     text = (tmp_path / "staff.md").read_text()
     assert "Erlang C (M/M/c) reference: least headcount 5" in text

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.cell_outcomes import CELL_OUTCOMES, cell_outcome_name, outcomes_by_cell
 from models.erlang_reference import (
     erlang_point,
     erlang_reference,
@@ -25,9 +26,11 @@ from models.experiments import (
     staff,
     sweep,
 )
+from models.runner import replication_outcomes
 from sim.executors import DaskExecutor
 from sim.overrides import content_hash
 from sim.queueing import UnstableQueueError, least_servers
+from sim.seeds import replication_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "scenarios" / "small.toml"
@@ -200,6 +203,24 @@ def test_split_headcount():
     assert sum(split_headcount(11, [5, 3, 1])) == 11
     with pytest.raises(ValueError):
         split_headcount(-1, [1])
+
+
+def test_outcomes_by_cell_add_to_the_key_outcomes():
+    config = load_config(SMALL)
+    config["scenario"]["horizon_days"] = 30
+    seed = replication_seed(5, 1)
+    plain = replication_outcomes(config, seed)
+    cells = outcomes_by_cell(config, replication_seed(5, 1))
+    assert {k: cells[k] for k in plain} == pytest.approx(plain, nan_ok=True)
+    names = {
+        cell_outcome_name(o, r, s)
+        for o in CELL_OUTCOMES
+        for r in ("North", "South")
+        for s in ("A", "B")
+    }
+    assert set(cells) - set(plain) == names
+    assert 0 <= cells["on_time_share.North.A"] <= 1
+    assert np.isnan(cells["fill_rate.North.B"])  # no demand there
 
 
 # ---------------------------------------------------------------- Erlang C

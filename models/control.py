@@ -136,6 +136,10 @@ class ControlRoom:
         self.backlog: dict[tuple[str, str], int] = defaultdict(int)
         self._coverage = self._engineers_by_cell()
         self._on_schedule: dict[str, set[int]] = {}
+        self._active: list = []  # engineers with slots at today's close
+        self._busy_day = None
+        self._busy_cells: dict[tuple[str, str], list[float]] = {}
+        self._spans: dict[tuple[float, int], float] = {}
 
     def _engineers_by_cell(self):
         cells = defaultdict(list)
@@ -211,10 +215,16 @@ class ControlRoom:
         """Busy and available working hours of each engineer in ``[w0, w1)``."""
         hours = {}
         absences = self.model.absences
-        idle = (0.0, w1 - w0)
+        span = w1 - w0
+        idle = (0.0, span)
+        self._active = []
         for e in self.model.engineers.values():
             if not len(e.schedule) and e.name not in absences:
                 hours[e.name] = idle  # nothing booked, nobody away: fast path
+                continue
+            self._active.append(e)
+            if e.name not in absences:  # nobody away: the below with away = 0
+                hours[e.name] = (e.schedule.booked_between(w0, w1), span)
                 continue
             away = self._absent(e.name, w0, w1)
             busy = e.schedule.booked_between(w0, w1) - away
@@ -230,8 +240,35 @@ class ControlRoom:
 
     def _hours(self, key, hours) -> tuple[float, float]:
         engineers = self._coverage.get(key, [])
+        if engineers and not self.model.absences:
+            return self._fast_hours(key, hours, len(engineers))
         busy = sum(hours[e.name][0] for e in engineers)
         return busy, sum(hours[e.name][1] for e in engineers)
+
+    def _fast_hours(self, key, hours, count: int) -> tuple[float, float]:
+        """``_hours`` without absences, adding only what is not zero.
+
+        Busy hours of the engineers with something booked are added in the
+        same order as ``_hours`` adds everyone's (adding 0.0 changes no sum,
+        so the result is the same float); every engineer's available hours
+        are the day's span, added ``count`` times as ``_hours`` would.
+        """
+        if self._busy_day is not hours:
+            self._busy_day = hours
+            self._busy_cells = defaultdict(list)
+            for e in self._active:
+                busy = hours[e.name][0]
+                if busy:
+                    for solution in e.proficiency:
+                        self._busy_cells[(e.region, solution)].append(busy)
+        span = next(iter(hours.values()))[1]
+        available = self._spans.get((span, count))
+        if available is None:
+            available = 0
+            for _ in range(count):
+                available += span
+            self._spans[(span, count)] = available
+        return sum(self._busy_cells.get(key, ()), 0.0), available
 
     def _engineer_rows(self, day: int, w1: float, hours) -> None:
         """Per-engineer board rows of engineers with activity today."""
@@ -241,8 +278,7 @@ class ControlRoom:
                 # No slots, no activity: no row (the fast path of the below).
                 self._on_schedule.pop(e.name, None)
                 continue
-            slots = [(s, t) for s, _, t in e.schedule.slots() if t >= 0]
-            ids = {t for _, t in slots}
+            ids = e.schedule.ticket_ids()
             booked = len(ids - self._on_schedule.get(e.name, set()))
             self._on_schedule[e.name] = ids
             counts = self.by_engineer.get(e.name)
@@ -252,7 +288,7 @@ class ControlRoom:
             counts = dict(counts or dict.fromkeys(COUNTERS, 0), volume=booked)
             row = self._row(counts, busy, available)
             row.update(day=day, engineer=e.name, region=e.region, grade=e.grade)
-            row["backlog"] = sum(1 for start, _ in slots if start >= w1)
+            row["backlog"] = e.schedule.tickets_from(w1)
             m.datacollector.add_table_row("engineers", row)
 
     def _row(self, counts, busy, available) -> dict:

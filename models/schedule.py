@@ -39,6 +39,15 @@ class Schedule:
         """The booked ``(start, end, ticket)`` slots in order."""
         return list(zip(self._starts, self._ends, self._tickets, strict=True))
 
+    def ticket_ids(self) -> set[int]:
+        """Tickets with a slot on the schedule (absences, negative ids, left out)."""
+        return {t for t in self._tickets if t >= 0}
+
+    def tickets_from(self, w: float) -> int:
+        """Number of ticket slots starting at or after working time ``w``."""
+        i = bisect.bisect_left(self._starts, w)
+        return sum(1 for t in self._tickets[i:] if t >= 0)
+
     def is_free(self, start: float, end: float) -> bool:
         """Whether ``[start, end)`` overlaps no booked slot."""
         i = bisect.bisect_right(self._starts, start)

@@ -15,9 +15,10 @@ that reads a simulated run computes:
 * ``figures/*.png``: board heatmap, daily board, grab funnel, budget use,
   engineer week, opportunity timeline.
 
-With ``--scenario FILE`` the surge rule and each engineer's home region come
-from that scenario; otherwise the default rule of ``sim.surge.SurgeRule``
-(window 14 days, alpha 0.01, at least 3 events) is used.
+With ``--scenario FILE`` the surge rule, each engineer's home region and the
+engineers' available hours (so utilisation) come from that scenario;
+otherwise the default rule of ``sim.surge.SurgeRule`` (window 14 days, alpha
+0.01, at least 3 events) is used and utilisation is left empty.
 
 :func:`add_board` also gives ``presales-sim run`` an ``--opportunity N`` option
 that prints that opportunity's ledger after the run.
@@ -131,10 +132,12 @@ def _cmd_board(args) -> int:
             f"event log '{args.events}': no usable rows ({rejected} rejected, see "
             f"{out / 'rows_report.csv'}); fix the rows listed there"
         )
-    rule, home = SurgeRule(), None
+    rule, home, availability = SurgeRule(), None, None
     if args.scenario is not None:
-        rule, home = _from_scenario(args.scenario)
-    counts = write_board_outputs(events, out, rule, home, args.opportunity)
+        rule, home, availability = _from_scenario(args.scenario, events)
+    counts = write_board_outputs(
+        events, out, rule, home, args.opportunity, availability
+    )
     if not args.no_figures:
         alerts = pd.read_csv(out / "alerts.csv")
         drawn = write_log_figures(events, out / "figures", alerts)
@@ -161,8 +164,10 @@ def write_rows_report(issues: list[RowIssue], path: Path) -> Path:
     return path
 
 
-def _from_scenario(path: Path) -> tuple[SurgeRule, dict[str, str]]:
-    """The surge rule and engineers' home regions of a scenario."""
+def _from_scenario(
+    path: Path, events: pd.DataFrame
+) -> tuple[SurgeRule, dict[str, str], pd.DataFrame]:
+    """Surge rule, engineers' home regions and availability from a scenario."""
     from models.presales_model import PresalesModel
     from models.scenario import load_scenario
 
@@ -170,7 +175,39 @@ def _from_scenario(path: Path) -> tuple[SurgeRule, dict[str, str]]:
     c = s.control
     rule = SurgeRule(window=c.window_days, alpha=c.alpha, min_count=c.min_count)
     model = PresalesModel(s)
-    return rule, {name: e.region for name, e in model.engineers.items()}
+    home = {name: e.region for name, e in model.engineers.items()}
+    days = range(int(events["day"].min()), int(events["day"].max()) + 1)
+    return rule, home, availability(model, days)
+
+
+def availability(model, days) -> pd.DataFrame:
+    """Available working hours per day x region x solution of a model's engineers.
+
+    An engineer counts in every solution they cover, in their home region, for
+    the working hours of each day less any planted absence (as on the live
+    board).
+
+    Args:
+        model: A :class:`models.presales_model.PresalesModel` (not run).
+        days: Day indices.
+
+    Returns:
+        ``day, region, solution, available_hours`` rows.
+    """
+    cal = model.calendar
+    rows = []
+    for day in days:
+        w0, w1 = cal.worked(day * 24.0), cal.worked((day + 1) * 24.0)
+        for name, e in model.engineers.items():
+            away = sum(
+                max(0.0, min(w1, b) - max(w0, a))
+                for a, b in model.absences.get(name, ())
+            )
+            for solution in e.proficiency:
+                rows.append((day, e.region, solution, (w1 - w0) - away))
+    columns = ["day", "region", "solution", "available_hours"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.groupby(columns[:3], as_index=False)["available_hours"].sum()
 
 
 def log_alerts(board: pd.DataFrame, rule: SurgeRule) -> pd.DataFrame:
@@ -215,6 +252,7 @@ def write_board_outputs(
     rule: SurgeRule | None = None,
     engineer_home: dict[str, str] | None = None,
     opportunity: int | None = None,
+    availability: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Write board, engineer board, alerts and ledgers of an event table.
 
@@ -226,11 +264,13 @@ def write_board_outputs(
         opportunity: Write only this opportunity's ledger (as
             ``opportunity_<id>.csv``); None writes one file per opportunity
             into ``opportunities/``.
+        availability: Optional ``day, region, solution, available_hours``
+            table for utilisation (without it utilisation is empty).
 
     Returns:
         Row counts of what was written, by name.
     """
-    board = daily_board(events, engineer_home=engineer_home)
+    board = daily_board(events, availability=availability, engineer_home=engineer_home)
     board.to_csv(out / "board.csv", index=False)
     engineers = engineer_board(events)
     engineers.to_csv(out / "engineers_board.csv", index=False)

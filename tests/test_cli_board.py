@@ -217,3 +217,29 @@ def test_run_prints_an_opportunity_ledger(repo_root, tmp_path, capsys):
     assert "opportunity 0:" in text and "delay_class" in text
     assert (tmp_path / "small" / "ledger_tickets.csv").exists()
     assert (tmp_path / "small" / "hours_by_engineer_stage.csv").exists()
+
+
+def test_scenario_gives_the_rule_and_availability(simulated, repo_root, tmp_path):
+    result, path = simulated
+    scenario = repo_root / "scenarios" / "surge_planted.toml"
+    code = main(
+        [
+            "board",
+            str(path),
+            "--out",
+            str(tmp_path),
+            "--scenario",
+            str(scenario),
+            "--opportunity",
+            "0",
+            "--no-figures",
+        ]
+    )
+    assert code == 0
+    board = pd.read_csv(tmp_path / "board.csv").set_index(KEY)
+    live = result.tables["board"].set_index(KEY)
+    # The same available hours as the live board, absences included.
+    assert np.allclose(board["available_hours"], live["available_hours"])
+    assert board["utilisation"].notna().any()
+    ledger = pd.read_csv(tmp_path / "ledger_tickets.csv", keep_default_na=False)
+    assert (ledger.loc[ledger["engineer"] != "", "engineer_region"] != "").all()

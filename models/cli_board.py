@@ -71,7 +71,10 @@ def add_board(sub) -> None:
     board.add_argument("events", type=Path, help="event-log CSV file")
     board.add_argument("--out", type=Path, default=Path("out/board"), help="folder")
     board.add_argument(
-        "--scenario", type=Path, default=None, help="take the surge rule from here"
+        "--scenario",
+        type=Path,
+        default=None,
+        help="take the surge rule, home regions and availability from here",
     )
     board.add_argument(
         "--opportunity",

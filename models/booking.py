@@ -38,6 +38,9 @@ _NAME = operator.attrgetter("name")
 # Find the best offer without ranking every candidate (results are identical;
 # switch off to compare).
 FAST_SEARCH = True
+# Rankings whose order is groups of equal proficiency and rate, then start and
+# name (the others fall back to ranking every candidate).
+_FAST_RANKINGS = ("best_fit", "cheapest", "earliest")
 
 
 class EngineerIndex:
@@ -190,11 +193,11 @@ class BookingDesk:
         The best offer is found without ranking every candidate (see
         :meth:`best_offer`); the full ranking is computed only if the caller
         asks for a second offer (after a refusal for budget). With
-        ``FAST_SEARCH`` off, or the ``least_loaded`` ranking, this is
-        :meth:`offers`.
+        ``FAST_SEARCH`` off, or a ranking outside ``best_fit``, ``cheapest``
+        and ``earliest``, this is :meth:`offers`.
         """
         ranking = self.model.scenario.dispatch.ranking
-        if not FAST_SEARCH or ranking in ("least_loaded", "weighted"):
+        if not FAST_SEARCH or ranking not in _FAST_RANKINGS:
             yield from self.offers(ticket, latest_w, regions, index)
             return
         best = self.best_offer(ticket, latest_w, regions, index)

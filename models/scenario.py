@@ -120,7 +120,7 @@ class Engineers(Strict):
 
 
 class RepPool(Strict):
-    region: str
+    region: str = Field(description="Region the reps sell in.")
     count: int = Field(ge=0, description="Number of reps.")
     customer_type: str = Field(description="Customer type the reps sell to.")
     quarterly_quota: NonNeg = Field(description="Sales quota per quarter (currency).")
@@ -128,11 +128,11 @@ class RepPool(Strict):
 
 
 class Rep(Strict):
-    name: str
-    region: str
-    customer_type: str
-    quarterly_quota: NonNeg
-    attainment: NonNeg = 1.0
+    name: str = Field(description="Unique rep name.")
+    region: str = Field(description="Region the rep sells in.")
+    customer_type: str = Field(description="Customer type (sets the budget share).")
+    quarterly_quota: NonNeg = Field(description="Sales quota per quarter (currency).")
+    attainment: NonNeg = Field(1.0, description="Quota attainment (1.0 = 100%).")
 
 
 class Reps(Strict):
@@ -230,8 +230,8 @@ class Pricing(Strict):
 
 
 class Stream(Strict):
-    region: str
-    solution: str
+    region: str = Field(description="Region whose reps own the opportunities.")
+    solution: str = Field(description="Solution (product series) sold.")
     arrivals_per_month: list[NonNeg] = Field(
         min_length=12,
         max_length=12,
@@ -253,7 +253,7 @@ class Activity(Strict):
 
 
 class Stage(Strict):
-    name: str
+    name: str = Field(description="Sales stage name, in the order stages run.")
     share_of_cycle: Prob = Field(description="Share of the sales cycle spent here.")
     activities: list[Activity] = []
 
@@ -291,11 +291,11 @@ def _default_stages() -> list[Stage]:
 
 
 class QueueStream(Strict):
-    region: str
-    solution: str
+    region: str = Field(description="Region the tickets come from.")
+    solution: str = Field(description="Solution the tickets need.")
     rate_per_hour: PosFloat = Field(description="Poisson ticket arrivals per hour.")
     hours_mean: PosFloat = Field(description="Mean exponential work in working hours.")
-    min_proficiency: Proficiency = 1
+    min_proficiency: Proficiency = Field(1, description="Least proficiency accepted.")
 
 
 class DemandSurge(Strict):
@@ -330,11 +330,11 @@ class Demand(Strict):
         24.0, description="Most working hours between raising a ticket and its window."
     )
     random_stream: Literal["shared", "own"] = Field(
-        "shared",
-        description="shared: demand draws from the model's one random stream; "
-        "own: from a stream of its own, so runs that differ only in dispatch or "
-        "control see the very same opportunities and tickets (paired "
-        "comparisons); shared keeps earlier results reproducible.",
+        "own",
+        description="own: demand draws from a stream of its own (derived from the "
+        "seed), so runs that differ only in dispatch, pricing or control see the "
+        "very same opportunities and tickets (paired comparisons); shared: one "
+        "stream for every draw.",
     )
     surges: list[DemandSurge] = Field(
         [],

@@ -34,34 +34,85 @@ import numpy as np
 import pandas as pd
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "seq", "time", "day", "kind", "ticket", "opportunity", "rep", "engineer",
-    "region", "solution", "stage", "amount", "hours", "value", "detail",
+    "seq",
+    "time",
+    "day",
+    "kind",
+    "ticket",
+    "opportunity",
+    "rep",
+    "engineer",
+    "region",
+    "solution",
+    "stage",
+    "amount",
+    "hours",
+    "value",
+    "detail",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("time", "kind", "ticket")
 TEXT_COLUMNS: tuple[str, ...] = (
-    "kind", "rep", "engineer", "region", "solution", "stage", "detail",
+    "kind",
+    "rep",
+    "engineer",
+    "region",
+    "solution",
+    "stage",
+    "detail",
 )
 INT_DEFAULTS: dict[str, int] = {"ticket": -1, "opportunity": -1, "amount": 0}
 FLOAT_DEFAULTS: dict[str, float] = {"hours": 0.0, "value": math.nan}
 
-EVENT_KINDS: frozenset[str] = frozenset({
-    "budget_set", "opportunity_created", "stage_entered", "ticket_raised",
-    "booking_refused", "ticket_booked", "grab_posted", "grab_invited",
-    "grab_clarify", "grab_declined", "grab_grabbed", "grab_confirmed",
-    "grab_rejected", "grab_expired", "work_started", "work_finished",
-    "ticket_rated", "ticket_unserved", "alert", "playbook_applied",
-    "opportunity_closed",
-})
-TICKET_KINDS: frozenset[str] = frozenset({
-    "ticket_raised", "booking_refused", "ticket_booked", "grab_posted",
-    "grab_invited", "grab_clarify", "grab_declined", "grab_grabbed",
-    "grab_confirmed", "grab_rejected", "grab_expired", "work_started",
-    "work_finished", "ticket_rated", "ticket_unserved",
-})
+EVENT_KINDS: frozenset[str] = frozenset(
+    {
+        "budget_set",
+        "opportunity_created",
+        "stage_entered",
+        "ticket_raised",
+        "booking_refused",
+        "ticket_booked",
+        "grab_posted",
+        "grab_invited",
+        "grab_clarify",
+        "grab_declined",
+        "grab_grabbed",
+        "grab_confirmed",
+        "grab_rejected",
+        "grab_expired",
+        "work_started",
+        "work_finished",
+        "ticket_rated",
+        "ticket_unserved",
+        "alert",
+        "playbook_applied",
+        "opportunity_closed",
+    }
+)
+TICKET_KINDS: frozenset[str] = frozenset(
+    {
+        "ticket_raised",
+        "booking_refused",
+        "ticket_booked",
+        "grab_posted",
+        "grab_invited",
+        "grab_clarify",
+        "grab_declined",
+        "grab_grabbed",
+        "grab_confirmed",
+        "grab_rejected",
+        "grab_expired",
+        "work_started",
+        "work_finished",
+        "ticket_rated",
+        "ticket_unserved",
+    }
+)
 DELAY_CLASSES: tuple[str, ...] = ("on_time", "slight", "severe")
 DETAIL_CHOICES: dict[str, frozenset[str]] = {
     "work_started": frozenset(DELAY_CLASSES),
-    "ticket_unserved": frozenset({"budget", "no_engineer", "grab_expired"}),
+    "ticket_unserved": frozenset(
+        {"budget", "no_engineer", "grab_expired", "cancelled"}
+    ),
     "alert": frozenset({"delay", "volume", "rating"}),
     "opportunity_closed": frozenset({"won", "lost"}),
 }
@@ -216,7 +267,8 @@ def _match_header(path: Path, header: list[str]) -> tuple[list[str], list[RowIss
             )
     issues = [
         RowIssue(1, name, "column is not in the event-log schema and is ignored")
-        for name in columns if name not in EVENT_COLUMNS
+        for name in columns
+        if name not in EVENT_COLUMNS
     ]
     seen: set[str] = set()
     for name in columns:
@@ -261,8 +313,11 @@ def _frame_from_records(
         if not "".join(fields).strip():
             continue
         if len(fields) != width:
-            issues.append(RowIssue(
-                number, "", f"has {len(fields)} fields, the header has {width}"))
+            issues.append(
+                RowIssue(
+                    number, "", f"has {len(fields)} fields, the header has {width}"
+                )
+            )
             continue
         kept.append(fields)
         numbers.append(number)
@@ -327,10 +382,13 @@ def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, _Faults]:
     kind = frame["kind"]
     faults = _Faults(len(frame))
     faults.add(kind == "", "is empty; every event needs a kind")
-    faults.add(~kind.isin(EVENT_KINDS), "'{}' is not an event kind of the schema",
-               kind)
-    rules = {"kind": faults, "ticket": _ticket_rule(frame),
-             "detail": _detail_rule(frame), "value": _rating_rule(frame)}
+    faults.add(~kind.isin(EVENT_KINDS), "'{}' is not an event kind of the schema", kind)
+    rules = {
+        "kind": faults,
+        "ticket": _ticket_rule(frame),
+        "detail": _detail_rule(frame),
+        "value": _rating_rule(frame),
+    }
     if "day" in frame.columns:
         rules["day"] = _day_rule(frame)
     if "seq" in frame.columns:
@@ -372,8 +430,14 @@ def _day_rule(frame: pd.DataFrame) -> _Faults:
     faults = _Faults(len(frame))
     expected = np.floor(frame["time"] / 24.0)
     wrong = frame["day"].notna() & frame["time"].notna() & (frame["day"] != expected)
-    shown = [f"{d:.0f} (expected {e:.0f})" for d, e in zip(
-        frame["day"], expected, strict=True)] if wrong.any() else None
+    shown = (
+        [
+            f"{d:.0f} (expected {e:.0f})"
+            for d, e in zip(frame["day"], expected, strict=True)
+        ]
+        if wrong.any()
+        else None
+    )
     faults.add(wrong, "day {} does not match time", shown)
     return faults
 

@@ -434,6 +434,9 @@ def test_compare_policies_gives_one_row_per_policy_with_intervals():
         assert key in table.columns and f"{key}_hw" in table.columns
     assert (table["n"] == 2).all()
     runs = table.attrs["replications"]
+    # Common random numbers: every policy sees the same demand per replication.
+    raised = runs.pivot(index="replication", columns="variant", values="tickets")
+    assert (raised.nunique(axis=1) == 1).all()
     # The same policy and seed give the same result (paired replications).
     again = compare_policies(config, ["direct"], replications=2, executor="serial")
     first = runs[runs["variant"] == "direct"].reset_index(drop=True)

@@ -339,20 +339,16 @@ def _run_options(args) -> dict[str, Any]:
 
 def _run(args, what, **kwargs):
     """Run an experiment, turning interrupts and bad input into clear messages."""
-    from sim.experiment import ReplicationError
-
     started = time.perf_counter()
     try:
         result = what(args.scenario, **kwargs, **_run_options(args))
     except KeyboardInterrupt:
         if not args.no_store:
             print(
-                f"stopped; finished replications are kept in {args.store}/ - "
+                f"stopped; finished replications are kept under {args.store}/ - "
                 "rerun the same command to resume",
                 file=sys.stderr,
             )
-        raise
-    except ReplicationError:
         raise
     except (OSError, TimeoutError) as exc:
         if args.dask_address:
@@ -376,7 +372,13 @@ def _write_outputs(args, table, raw) -> None:
 
 
 def _footer(args, result, elapsed: float) -> str:
-    store = "no store" if args.no_store else f"results stored in {args.store}/"
+    from models.experiment_inputs import code_fingerprint
+
+    store = (
+        "no store"
+        if args.no_store
+        else f"results stored in {args.store}/model-{code_fingerprint()}/"
+    )
     return (
         f"{args.replications} replications per variant, base seed {result.seed}, "
         f"{args.confidence:.0%} Student-t intervals; {store}; {elapsed:.1f} s"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import os
 import re
 import tomllib
@@ -38,6 +39,7 @@ __all__ = [
     "prepared_config",
     "base_seed",
     "check_variant_configs",
+    "code_fingerprint",
     "executor_for",
     "open_store",
 ]
@@ -347,8 +349,35 @@ def _dask(address: str | None, workers: int | None) -> Iterator[DaskExecutor]:
         client.close()
 
 
+def code_fingerprint() -> str:
+    """Return a short hash of the model's and the harness's source code.
+
+    Stored results are keyed by scenario content, not by code; a store folder
+    per fingerprint keeps results of an older model from being reused after
+    the code changes, while a resumed run of the same code finds its own.
+
+    Returns:
+        12 hexadecimal characters.
+    """
+    digest = hashlib.sha256()
+    for package in (Path(__file__).parent, Path(__file__).parent.parent / "sim"):
+        for source in sorted(package.glob("*.py")):
+            digest.update(source.name.encode("utf-8") + b"\0")
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def open_store(store: StoreLike) -> ResultStore | None:
-    """Return a :class:`~sim.store.ResultStore` for a folder (or pass one on)."""
+    """Return the result store to use for a folder (or pass a store on).
+
+    Args:
+        store: A :class:`~sim.store.ResultStore` (used as is), a folder, or
+            None. A folder holds one sub-folder per :func:`code_fingerprint`,
+            ``model-<fingerprint>``.
+
+    Returns:
+        The store, or None.
+    """
     if store is None or isinstance(store, ResultStore):
         return store
-    return ResultStore(store)
+    return ResultStore(Path(store) / f"model-{code_fingerprint()}")

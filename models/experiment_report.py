@@ -320,6 +320,9 @@ def differences_figure(
         y, [f"{v}: {o}" for v, o in zip(rows["variant"], rows["outcome"], strict=True)]
     )
     ax.invert_yaxis()
+    reach = (rows["rel"].abs() + rows["rel_hw"]).replace(np.inf, np.nan).max()
+    if reach > 100:
+        ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("difference from baseline, % of the baseline mean")
     ax.set_title(f"Paired differences, {confidence:.0%} intervals (red: significant)")
     ax.grid(axis="x", alpha=0.3)

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from models.cli import main
+from models.experiment_inputs import code_fingerprint, open_store
 from models.experiments import compare
 from sim.executors import DaskExecutor
-from sim.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = str(ROOT / "scenarios" / "small.toml")
@@ -88,7 +88,8 @@ def test_compare_prints_tables_and_writes_a_report(tmp_path, capsys, caplog):
     raw = pd.read_csv(tmp_path / "raw.csv")
     assert sorted(set(raw["variant"])) == ["baseline", "direct", "rich"]
     assert len(raw) == 6
-    assert len(ResultStore(tmp_path / "store").load_all()) == 6
+    assert len(open_store(tmp_path / "store").load_all()) == 6
+    assert (tmp_path / "store" / f"model-{code_fingerprint()}").is_dir()
     with caplog.at_level(logging.INFO, logger="sim.experiment"):
         code, out, err = run(
             capsys,
@@ -370,10 +371,10 @@ def test_a_killed_run_resumes_with_every_result_once(tmp_path):
     resumed = shell("-v", *command, "--raw", tmp_path / "resumed.csv")
     assert resumed.returncode == 0, resumed.stderr
     assert f"{stored} of 12 replications already stored" in resumed.stderr
-    results = ResultStore(store).load_all()
+    results = open_store(store).load_all()
     assert len(results) == 12
     assert results[["variant", "replication"]].value_counts().max() == 1
-    ResultStore(store).clean_temp(min_age_seconds=0)
+    open_store(store).clean_temp(min_age_seconds=0)
     assert not list(store.rglob(".tmp-*"))
     clean = compare(
         SMALL,

@@ -10,6 +10,7 @@ results (``--raw``) and a Markdown report with figures (``--report``).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -290,6 +291,8 @@ def _check_common(args) -> None:
             raise _usage(
                 "--executor dask needs Dask: pip install 'presales-sim[dask]'"
             ) from None
+        if not args.verbose:
+            logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _shown(args, names: list[str], default=None) -> list[str]:

@@ -257,6 +257,8 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 
 def _panel_grid(count: int) -> tuple[Figure, list]:
+    """A figure with ``count`` panels (at least one) in two columns."""
+    count = max(count, 1)
     columns = 2 if count > 1 else 1
     rows = math.ceil(count / columns)
     fig = Figure(figsize=(5.5 * columns, 2.6 * rows + 0.6), layout="constrained")
@@ -271,7 +273,7 @@ def means_figure(
 ) -> Figure:
     """Each outcome's variant means with their intervals, one panel each."""
     fig, axes = _panel_grid(len(outcomes))
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         part = summary[summary["outcome"] == outcome]
         y = np.arange(len(part))
         ax.errorbar(
@@ -333,7 +335,7 @@ def staffing_figure(staffing: Staffing, outcomes: Sequence[str]) -> Figure:
     """Outcomes against headcount with intervals, targets and Erlang C."""
     fig, axes = _panel_grid(len(outcomes))
     curve, erlang = staffing.curve, staffing.erlang
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         part = curve[curve["outcome"] == outcome].sort_values("headcount")
         ax.fill_between(
             part["headcount"],
@@ -389,7 +391,7 @@ def sweep_figure(result: SweepResult, outcomes: Sequence[str]) -> Figure:
         isinstance(v, int | float) and not isinstance(v, bool)
         for v in table[result.paths[0]]
     )
-    for ax, outcome in zip(axes, outcomes, strict=True):
+    for ax, outcome in zip(axes, outcomes, strict=False):
         part = table[table["outcome"] == outcome].set_index("variant").loc[points]
         x = part[result.paths[0]].to_numpy(float) if single else np.arange(len(part))
         ax.errorbar(

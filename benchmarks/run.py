@@ -50,7 +50,7 @@ class Sizes:
     workers: int = 2
 
 
-REDUCED = Sizes(20_000, 0.1, 365, "scenarios/crm_calibrated.toml", 30)
+REDUCED = Sizes(20_000, 0.1, 365, "scenarios/crm_calibrated.toml", 60)
 FULL = Sizes(200_000, 1.0, 365, "scenarios/crm_calibrated.toml", 91)
 TOY = Sizes(500, 0.01, 20, "scenarios/small.toml", 10, replications=2)
 

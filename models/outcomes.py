@@ -182,6 +182,8 @@ def grab_table(model: PresalesModel) -> pd.DataFrame:
             if g.outcome == "filled"
             else math.nan,
             "incentive_cents": _incentive_cents(g),
+            "cost_cents": g.cost,
+            "credited_hours": g.credited_hours,
         }
         for g in model.grabs.orders
     ]
@@ -201,6 +203,8 @@ def grab_table(model: PresalesModel) -> pd.DataFrame:
             "outcome",
             "hours_to_fill",
             "incentive_cents",
+            "cost_cents",
+            "credited_hours",
         ],
     )
 

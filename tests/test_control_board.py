@@ -149,7 +149,7 @@ def test_planted_quality_drop_lowers_ratings(planted):
 def test_defaults_plant_nothing(repo_root):
     s = load_scenario(repo_root / "scenarios" / "small.toml")
     assert s.demand.surges == [] and s.engineers.absences == []
-    assert s.service.quality_drops == [] and s.demand.random_stream == "shared"
+    assert s.service.quality_drops == [] and s.demand.random_stream == "own"
 
 
 def test_planted_tables_are_checked(planted):

@@ -349,12 +349,18 @@ def _dask(address: str | None, workers: int | None) -> Iterator[DaskExecutor]:
         client.close()
 
 
+_PRESENTATION = ("cli", "experiment_report", "report_figures", "figures")
+"""Modules that only present results; editing them keeps stored results."""
+
+
 def code_fingerprint() -> str:
     """Return a short hash of the model's and the harness's source code.
 
     Stored results are keyed by scenario content, not by code; a store folder
     per fingerprint keeps results of an older model from being reused after
     the code changes, while a resumed run of the same code finds its own.
+    Modules that only present results (command line, reports, figures) are
+    left out.
 
     Returns:
         12 hexadecimal characters.
@@ -362,6 +368,8 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     for package in (Path(__file__).parent, Path(__file__).parent.parent / "sim"):
         for source in sorted(package.glob("*.py")):
+            if source.stem.startswith(_PRESENTATION):
+                continue
             digest.update(source.name.encode("utf-8") + b"\0")
             digest.update(source.read_bytes())
     return digest.hexdigest()[:12]

@@ -256,6 +256,12 @@ def to_markdown(df: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- figures
 
 
+def _drawable(table: pd.DataFrame, outcomes: Sequence[str]) -> list[str]:
+    """Outcomes with at least one finite mean in a tidy table, at most six."""
+    finite = table[np.isfinite(table["mean"].to_numpy(float))]["outcome"]
+    return [o for o in outcomes if o in set(finite)][:_PANELS]
+
+
 def _panel_grid(count: int) -> tuple[Figure, list]:
     """A figure with ``count`` panels (at least one) in two columns."""
     count = max(count, 1)
@@ -272,6 +278,7 @@ def means_figure(
     summary: pd.DataFrame, outcomes: Sequence[str], confidence: float
 ) -> Figure:
     """Each outcome's variant means with their intervals, one panel each."""
+    outcomes = _drawable(summary, outcomes)
     fig, axes = _panel_grid(len(outcomes))
     for ax, outcome in zip(axes, outcomes, strict=False):
         part = summary[summary["outcome"] == outcome]
@@ -333,6 +340,7 @@ def differences_figure(
 
 def staffing_figure(staffing: Staffing, outcomes: Sequence[str]) -> Figure:
     """Outcomes against headcount with intervals, targets and Erlang C."""
+    outcomes = _drawable(staffing.curve, outcomes)
     fig, axes = _panel_grid(len(outcomes))
     curve, erlang = staffing.curve, staffing.erlang
     for ax, outcome in zip(axes, outcomes, strict=False):
@@ -384,6 +392,7 @@ def staffing_figure(staffing: Staffing, outcomes: Sequence[str]) -> Figure:
 
 def sweep_figure(result: SweepResult, outcomes: Sequence[str]) -> Figure:
     """Outcomes over the sweep's points with intervals, one panel each."""
+    outcomes = _drawable(result.table, outcomes)
     fig, axes = _panel_grid(len(outcomes))
     table = result.table
     points = list(dict.fromkeys(table["variant"]))
@@ -463,7 +472,7 @@ def write_comparison_report(
         ),
     ]
     means_png = _write_figure(
-        means_figure(c.summary, shown[:_PANELS], c.confidence), path, "means"
+        means_figure(c.summary, shown, c.confidence), path, "means"
     )
     diffs_png = _write_figure(
         differences_figure(c.differences, shown, c.confidence), path, "differences"
@@ -509,7 +518,7 @@ def write_sweep_report(
         "common random numbers across points.",
         f"Intervals: two-sided {result.confidence:.0%} Student-t.",
     ]
-    png = _write_figure(sweep_figure(result, shown[:_PANELS]), path, "sweep")
+    png = _write_figure(sweep_figure(result, shown), path, "sweep")
     table = means_table(result.table, shown).T
     table.index = pd.Index(
         [f"{i + 1}: {p}" for i, p in enumerate(table.index)], name="point"
@@ -559,7 +568,7 @@ def write_staffing_report(
             + (f" ({s.erlang_note})" if s.erlang_note else " (exact set-up)")
             + "."
         )
-    png = _write_figure(staffing_figure(s, shown[:_PANELS]), path, "staffing_curve")
+    png = _write_figure(staffing_figure(s, shown), path, "staffing_curve")
     checks = s.checks.assign(
         mean=s.checks["mean"].map(format_value),
         bound=s.checks["bound"].map(format_value),

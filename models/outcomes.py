@@ -4,7 +4,9 @@
 tables (columns as in ``docs/event_log.md``); ``key_outcomes`` reduces them to
 the figures planners compare. Money in outcomes is in currency units; the
 tables keep integer cents. A warm-up excludes tickets raised and opportunities
-created before it from outcomes (they still run in the model).
+created before it from outcomes (they still run in the model). Tickets still
+open when the horizon ends (``tickets_open``) are neither filled nor unserved:
+``fill_rate`` is done over ended tickets.
 """
 
 from __future__ import annotations
@@ -260,7 +262,10 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "tickets": len(tk),
         "tickets_done": int((tk["status"] == "done").sum()),
         "tickets_unserved": int((tk["status"] == "unserved").sum()),
-        "fill_rate": _share((tk["status"] == "done").sum(), len(tk)),
+        "tickets_open": int((tk["status"] == "").sum()),
+        "fill_rate": _share(
+            (tk["status"] == "done").sum(), tk["status"].isin(["done", "unserved"]).sum()
+        ),
         "on_time_share": _share(
             (started["delay_class"] == "on_time").sum(), len(started)
         ),

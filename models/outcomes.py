@@ -264,7 +264,8 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "tickets_unserved": int((tk["status"] == "unserved").sum()),
         "tickets_open": int((tk["status"] == "").sum()),
         "fill_rate": _share(
-            (tk["status"] == "done").sum(), tk["status"].isin(["done", "unserved"]).sum()
+            (tk["status"] == "done").sum(),
+            tk["status"].isin(["done", "unserved"]).sum(),
         ),
         "on_time_share": _share(
             (started["delay_class"] == "on_time").sum(), len(started)

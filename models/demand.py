@@ -4,8 +4,10 @@ Opportunity streams (calibrated or explicit): on each working day a stream of
 region x solution brings a Poisson number of new opportunities, with mean
 ``arrivals_per_month[month] x scale x 12 / working days per year``, at times
 spread uniformly over the day's working hours. Each gets a rep of its region
-(uniformly), a lognormal deal value and a lognormal cycle length in calendar
-days; it spends ``share_of_cycle`` of the cycle in each stage, and on entering
+(uniformly), a deal value and a cycle length in calendar days, each lognormal or,
+when the stream gives quantiles, the inverse of their piecewise-linear CDF at
+one uniform draw (one draw each, value first, so paired runs keep common random
+numbers); it spends ``share_of_cycle`` of the cycle in each stage, and on entering
 a stage raises each of the stage's activities with its probability. A ticket's
 hours are the activity's hours x (deal value / reference) ** elasticity,
 rounded to a quarter hour; its window opens a uniform 4-24 working hours
@@ -33,6 +35,33 @@ if TYPE_CHECKING:
     from models.presales_model import PresalesModel
 
 MIN_CYCLE_DAYS = 5.0
+
+
+def quantile_draw(quantiles: list[float], u: float) -> float:
+    """The value at probability ``u`` of a piecewise-linear empirical CDF.
+
+    Args:
+        quantiles: Values at the evenly spaced probabilities 0, 1/(n-1), ..., 1
+            (non-decreasing, at least two).
+        u: A probability in [0, 1], usually one uniform draw.
+
+    Returns:
+        The inverse CDF at ``u``: linear interpolation between the two
+        quantiles whose probabilities enclose ``u``.
+    """
+    position = u * (len(quantiles) - 1)
+    k = min(int(position), len(quantiles) - 2)
+    low, high = quantiles[k], quantiles[k + 1]
+    return low + (position - k) * (high - low)
+
+
+def _draw(
+    rng: np.random.Generator, quantiles: list[float], mu: float, sigma: float
+) -> float:
+    """One draw: inverse CDF of the quantiles from one uniform, else lognormal."""
+    if quantiles:
+        return quantile_draw(quantiles, float(rng.random()))
+    return float(rng.lognormal(mu, sigma))
 
 
 class DemandSource:
@@ -99,10 +128,16 @@ class DemandSource:
         rng = self.rng
         reps = self.reps_by_region[stream.region]
         rep = reps[int(rng.integers(len(reps)))]
-        value = float(rng.lognormal(stream.deal_value_mu, stream.deal_value_sigma))
+        value = _draw(
+            rng, stream.deal_value_quantiles, stream.deal_value_mu,
+            stream.deal_value_sigma,
+        )
         cycle = max(
             MIN_CYCLE_DAYS,
-            float(rng.lognormal(stream.cycle_days_mu, stream.cycle_days_sigma)),
+            _draw(
+                rng, stream.cycle_days_quantiles, stream.cycle_days_mu,
+                stream.cycle_days_sigma,
+            ),
         )
         opp = Opportunity(
             self.next_opportunity,

@@ -229,6 +229,11 @@ class Pricing(Strict):
     )
 
 
+#: Quantiles of an empirical distribution in a stream: probabilities k / 40 for
+#: k = 0..40 (minimum, every 2.5th percentile, maximum).
+QUANTILE_COUNT = 41
+
+
 class Stream(Strict):
     region: str = Field(description="Region whose reps own the opportunities.")
     solution: str = Field(description="Solution (product series) sold.")
@@ -242,6 +247,18 @@ class Stream(Strict):
     deal_value_sigma: NonNeg = Field(description="Lognormal sigma of deal value.")
     cycle_days_mu: float = Field(description="Lognormal mu of sales-cycle days.")
     cycle_days_sigma: NonNeg = Field(description="Lognormal sigma of sales-cycle days.")
+    deal_value_quantiles: list[PosFloat] = Field(
+        [],
+        description="Empirical deal value: the values at probabilities 0, 1/40, "
+        "..., 1 (41 numbers, non-decreasing); a draw interpolates linearly between "
+        "them; empty uses the lognormal (no data, a hand-written stream).",
+    )
+    cycle_days_quantiles: list[PosFloat] = Field(
+        [],
+        description="Empirical sales-cycle days at probabilities 0, 1/40, ..., 1 "
+        "(41 numbers, non-decreasing), drawn like deal_value_quantiles; empty "
+        "uses the lognormal.",
+    )
     opportunities: int = Field(0, ge=0, description="Rows behind a calibrated stream.")
 
 

@@ -103,6 +103,9 @@ def _check_demand(s: Scenario) -> list[str]:
         out += _member(
             f"demand.streams[{i}].solution", st.solution, s.solutions, "solution"
         )
+    for i, st in enumerate(d.streams):
+        for name in ("deal_value_quantiles", "cycle_days_quantiles"):
+            out += _check_quantiles(f"demand.streams[{i}].{name}", getattr(st, name))
     for i, q in enumerate(d.queue):
         out += _member(f"demand.queue[{i}].region", q.region, s.regions, "region")
         out += _member(
@@ -126,6 +129,32 @@ def _check_demand(s: Scenario) -> list[str]:
         )
     if d.lead_hours_max < d.lead_hours_min:
         out.append("demand.lead_hours_max: smaller than lead_hours_min; swap them")
+    return out
+
+
+def _check_quantiles(field: str, values: list[float]) -> list[str]:
+    """An empirical distribution: empty, or QUANTILE_COUNT rising positive values."""
+    from models.scenario import QUANTILE_COUNT
+
+    if not values:
+        return []
+    out = []
+    if len(values) != QUANTILE_COUNT:
+        out.append(
+            f"{field}: {len(values)} values; give exactly {QUANTILE_COUNT} (the "
+            "quantiles at probabilities 0, 0.025, ..., 1) or none to use the "
+            "lognormal"
+        )
+    bad = [v for v in values if not v > 0]
+    if bad:
+        out.append(f"{field}: {bad[0]!r} is not positive; every quantile must be > 0")
+    falls = [k for k in range(1, len(values)) if values[k] < values[k - 1]]
+    if falls:
+        k = falls[0]
+        out.append(
+            f"{field}: value {k} ({values[k]:g}) is below value {k - 1} "
+            f"({values[k - 1]:g}); quantiles must not decrease, sort them"
+        )
     return out
 
 

@@ -20,6 +20,25 @@ prospecting arrives, in this sense, after the export ends; counting the stock
 would add future engagements to the observed ones. Deals engaged before the
 window still count for win rate, deal value and cycle.
 
+Observed cohort. Win rate and cycle length come from the closed deals engaged
+in the window early enough that even the longest cycle of the export would have
+closed inside it: engaged on or after the window's start and at least that
+longest cycle before its end. Outside that cohort the export sees a deal only
+if its cycle fits the days left: deals engaged before the first close date
+appear only with long cycles (left truncation), deals engaged near the end only
+with short ones (right censoring). Both skew the cycle lengths, and, since long
+deals are won more often, the win rate too. An export whose window is shorter
+than its longest cycle has no such cohort; all closed deals are used then, and
+a note says so. Deals of the cohort still open at the end (older than the
+longest cycle) have no cycle and no outcome and are left out of both figures.
+
+Base win rate. The export's win rate is taken as the base rate of the
+scenario, the rate at the service the export's deals got. The export holds no
+presales service data, so that service cannot be told apart from the model's
+reference service (mean rating ``win_reference_rating``, no delay, nothing
+unserved); the simulated win rate falls below the base by whatever the
+scenario's engineer side serves worse than that reference.
+
 Pooled estimation. A stream with fewer than ``MIN_ARRIVALS`` arrivals in the
 window keeps its own mean rate but takes the monthly profile of all streams.
 Win rate and cycle length use the stream's own deals when it has at least
@@ -30,7 +49,13 @@ series of different prices), and to all won deals only when the series has
 none. Every fallback is stated in the report's notes.
 
 Lognormal parameters are maximum-likelihood: the mean and the population
-standard deviation of the logarithms.
+standard deviation of the logarithms. The same samples also give empirical
+quantiles at probabilities 0, 0.025, ..., 1 (``QUANTILE_COUNT`` of them,
+numpy's linear interpolation between order statistics, six significant
+digits), which the simulation draws from instead of the lognormal: one
+lognormal cannot follow a series whose products sell at distinct price points,
+nor cycles with a short and a long hump. The lognormal figures stay in the
+file to document the fit.
 """
 
 from __future__ import annotations
@@ -51,6 +76,7 @@ from models.crm import (
     read_crm_export,
     write_report_csv,
 )
+from models.scenario import QUANTILE_COUNT
 
 __all__ = [
     "Calibration",
@@ -58,6 +84,7 @@ __all__ = [
     "ImportReport",
     "RowIssue",
     "calibrate",
+    "merge_calibration",
     "write_report_csv",
 ]
 
@@ -133,6 +160,7 @@ def calibrate(crm_dir: Path) -> Calibration:
     deals, notes = export.pipeline, export.report.notes
     _require_figures(deals, export.report)
     window = _arrival_window(deals, notes)
+    deals = deals.assign(cohort=_observed_cohort(deals, window, notes))
     profile = _profile(_arrivals(deals, window), window)
     _note_thin_months(profile, window, notes)
     regions = sorted(export.teams["regional_office"].unique())
@@ -248,11 +276,14 @@ def _stream(deals: pd.DataFrame, region: str, series: str, window: _Window,
     levels = [(label, own), (f"solution {series}", solution), ("all deals", deals)]
     arrivals = _stream_arrivals(_arrivals(own, window), window, profile, label,
                                 notes)
-    win = _pick(levels, _outcomes, "win_rate", "closed deals", notes)
-    value_mu, value_sigma = _lognormal(
-        _pick(levels, _values, "deal value", "won deals", notes, any_solution=True))
-    cycle_mu, cycle_sigma = _lognormal(
-        _pick(levels, _cycles, "cycle", "closed deals with dates", notes))
+    win = _pick(levels, _outcomes, "win_rate", "closed deals of the observed "
+                "cohort", notes)
+    values = _pick(levels, _values, "deal value", "won deals", notes,
+                   any_solution=True)
+    cycles = _pick(levels, _cycles, "cycle", "closed deals of the observed cohort",
+                   notes)
+    value_mu, value_sigma = _lognormal(values)
+    cycle_mu, cycle_sigma = _lognormal(cycles)
     return {
         "region": region,
         "solution": series,
@@ -262,12 +293,37 @@ def _stream(deals: pd.DataFrame, region: str, series: str, window: _Window,
         "deal_value_sigma": value_sigma,
         "cycle_days_mu": cycle_mu,
         "cycle_days_sigma": cycle_sigma,
+        "deal_value_quantiles": _quantiles(values),
+        "cycle_days_quantiles": _quantiles(cycles),
         "opportunities": len(own),
     }
 
 
-def _outcomes(deals: pd.DataFrame) -> np.ndarray:
+def _observed_cohort(deals: pd.DataFrame, window: _Window,
+                     notes: list[str]) -> pd.Series:
+    """Closed deals whose cycle the window would show whatever its length."""
     closed = deals["deal_stage"].isin(["Won", "Lost"])
+    longest = deals["cycle_days"].max()
+    engage = deals["engage"]
+    last = window.end - pd.Timedelta(days=float(longest))
+    cohort = closed & (engage >= window.start) & (engage <= last)
+    if not cohort.any():
+        notes.append("win rate and cycle: no deal engaged from "
+                     f"{window.start:%Y-%m-%d} to {window.end:%Y-%m-%d} less the "
+                     "longest cycle "
+                     f"({longest:.0f} days); all closed deals used, so long cycles "
+                     "may be over- or under-represented")
+        return closed
+    notes.append(f"win rate and cycle from the {int(cohort.sum())} closed deals "
+                 f"engaged {window.start:%Y-%m-%d} to {last:%Y-%m-%d} (the longest "
+                 f"cycle, {longest:.0f} days, before the export's end); "
+                 f"{int((closed & ~cohort).sum())} closed deals outside it are "
+                 "left out (their cycles are cut by the export's window)")
+    return cohort
+
+
+def _outcomes(deals: pd.DataFrame) -> np.ndarray:
+    closed = deals["cohort"]
     return (deals.loc[closed, "deal_stage"] == "Won").to_numpy(dtype=float)
 
 
@@ -276,7 +332,7 @@ def _values(deals: pd.DataFrame) -> np.ndarray:
 
 
 def _cycles(deals: pd.DataFrame) -> np.ndarray:
-    return deals["cycle_days"].dropna().to_numpy()
+    return deals.loc[deals["cohort"], "cycle_days"].dropna().to_numpy()
 
 
 def _pick(levels, sample, figure: str, unit: str, notes: list[str],
@@ -299,6 +355,38 @@ def _pick(levels, sample, figure: str, unit: str, notes: list[str],
 def _lognormal(values: np.ndarray) -> tuple[float, float]:
     logs = np.log(values)
     return round(float(logs.mean()), 4), round(float(logs.std()), 4)
+
+
+def _quantiles(values: np.ndarray) -> list[float]:
+    """Quantiles at probabilities k / (QUANTILE_COUNT - 1), six significant digits."""
+    probabilities = np.linspace(0.0, 1.0, QUANTILE_COUNT)
+    return [float(f"{q:.6g}") for q in np.quantile(values, probabilities)]
+
+
+# -- scenario ------------------------------------------------------------------
+
+
+def merge_calibration(base: dict, calibrated: dict) -> dict:
+    """The template with its regions, solutions, demand and reps calibrated.
+
+    Args:
+        base: A parsed scenario template (its engineer side is kept).
+        calibrated: The tables of :meth:`Calibration.to_scenario_tables`.
+
+    Returns:
+        A new scenario dict: the template's demand settings updated with the
+        calibrated ones, regions and solutions those of the streams, and the
+        calibrated reps.
+    """
+    merged = dict(base)
+    demand = dict(base.get("demand", {}))
+    demand.update(calibrated["demand"])
+    merged["demand"] = demand
+    streams = calibrated["demand"]["streams"]
+    merged["regions"] = sorted({s["region"] for s in streams})
+    merged["solutions"] = sorted({s["solution"] for s in streams})
+    merged["reps"] = {"individuals": calibrated["reps"]}
+    return merged
 
 
 # -- reps ----------------------------------------------------------------------

@@ -44,7 +44,7 @@ def add_calibrate(sub) -> None:
 
 
 def _cmd_calibrate(args) -> int:
-    from models.calibration import calibrate, write_report_csv
+    from models.calibration import calibrate, merge_calibration, write_report_csv
     from models.cli import UsageError
     from models.crm import CrmImportError
     from models.scenario import scenario_from_dict
@@ -77,14 +77,13 @@ def _cmd_calibrate(args) -> int:
     return 0
 
 
-def merge_calibration(base: dict, calibrated: dict) -> dict:
-    """The template with its regions, solutions, demand and reps calibrated."""
-    merged = dict(base)
-    demand = dict(base.get("demand", {}))
-    demand.update(calibrated["demand"])
-    merged["demand"] = demand
-    streams = calibrated["demand"]["streams"]
-    merged["regions"] = sorted({s["region"] for s in streams})
-    merged["solutions"] = sorted({s["solution"] for s in streams})
-    merged["reps"] = {"individuals": calibrated["reps"]}
-    return merged
+def __getattr__(name: str):
+    """``merge_calibration`` moved to :mod:`models.calibration`; still found here.
+
+    The import is lazy so that the command line starts without pandas.
+    """
+    if name == "merge_calibration":
+        from models.calibration import merge_calibration
+
+        return merge_calibration
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

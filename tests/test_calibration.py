@@ -6,8 +6,10 @@ import csv
 import math
 import tempfile
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -61,18 +63,55 @@ def test_real_export_opportunities_per_region_and_series(real, raw):
     assert real.demand["source"] == "crm, 8800 opportunities"
 
 
-def test_real_export_win_rates_from_won_and_lost(real, raw):
-    won = Counter((d["region"], d["series"]) for d in raw["deals"]
+def cycle_of(deal: dict[str, str]) -> int:
+    days = (date.fromisoformat(deal["close_date"])
+            - date.fromisoformat(deal["engage_date"])).days
+    return max(days, 1)
+
+
+def cohort_of(raw) -> list[dict[str, str]]:
+    """Closed deals engaged from 2017-03-01 to the longest cycle before the end."""
+    closed = [d for d in raw["deals"] if d["deal_stage"] in ("Won", "Lost")]
+    longest = max(cycle_of(d) for d in closed)
+    last = (date(2017, 12, 31) - timedelta(days=longest)).isoformat()
+    assert (longest, last) == (138, "2017-08-15")
+    return [d for d in closed if "2017-03-01" <= d["engage_date"] <= last]
+
+
+def test_real_export_win_rates_from_the_observed_cohort(real, raw):
+    cohort = cohort_of(raw)
+    won = Counter((d["region"], d["series"]) for d in cohort
                   if d["deal_stage"] == "Won")
-    lost = Counter((d["region"], d["series"]) for d in raw["deals"]
+    lost = Counter((d["region"], d["series"]) for d in cohort
                    if d["deal_stage"] == "Lost")
     for (region, series), stream in streams_of(real).items():
         w, n = won[region, series], won[region, series] + lost[region, series]
         if n < calibration.MIN_DEALS:  # pooled over the solution's regions
             w = sum(v for (_, s), v in won.items() if s == series)
             n = w + sum(v for (_, s), v in lost.items() if s == series)
+        if n < calibration.MIN_DEALS:  # ... or over all deals
+            w, n = sum(won.values()), sum(won.values()) + sum(lost.values())
         assert stream["win_rate"] == pytest.approx(w / n, abs=5e-5)
-    assert sum(won.values()) == 4238 and sum(lost.values()) == 2473
+    assert sum(won.values()) == 2273 and sum(lost.values()) == 1445
+    closed = [d["deal_stage"] for d in raw["deals"]]
+    assert closed.count("Won") == 4238 and closed.count("Lost") == 2473
+
+
+def test_real_export_quantiles_of_one_stream(real, raw):
+    stream = streams_of(real)["East", "GTX"]
+    probabilities = np.linspace(0, 1, 41)
+    values = [float(d["close_value"]) for d in raw["deals"]
+              if (d["region"], d["series"], d["deal_stage"]) == ("East", "GTX", "Won")]
+    cycles = [cycle_of(d) for d in cohort_of(raw)
+              if (d["region"], d["series"]) == ("East", "GTX")]
+    assert len(values) >= calibration.MIN_DEALS
+    assert len(cycles) >= calibration.MIN_DEALS
+    for got, sample in [(stream["deal_value_quantiles"], values),
+                        (stream["cycle_days_quantiles"], cycles)]:
+        assert len(got) == 41
+        assert got == pytest.approx(np.quantile(sample, probabilities), rel=1e-5)
+    assert (stream["deal_value_mu"], stream["deal_value_sigma"]) == pytest.approx(
+        (np.log(values).mean(), np.log(values).std()), abs=1e-4)
 
 
 def test_real_export_arrivals_are_engagements_per_month(real, raw):
@@ -132,7 +171,9 @@ def test_real_export_each_defect_reported_once_per_row(real, raw):
 
 def test_real_export_pooling_is_reported(real):
     notes = "\n".join(real.report.notes)
-    assert "East/GTK: win_rate pooled from solution GTK" in notes
+    assert "East/GTK: win_rate pooled from all deals" in notes
+    assert ("win rate and cycle from the 3718 closed deals engaged 2017-03-01 to "
+            "2017-08-15") in notes
     assert "West/GTK: deal value pooled from solution GTK" in notes
     assert "arrivals counted from 2017-03-01 to 2017-12-31" in notes
     summary = real.report.summary().splitlines()
@@ -188,13 +229,15 @@ def assert_stream(stream: dict, arrivals, win, value, cycle, n) -> None:
 def test_hand_made_export_unpooled(tmp_path, monkeypatch):
     # Window: first close 2017-03-01 to last date 2017-05-31, so March, April
     # and May are each observed once; the other months take the mean rate.
+    # The longest cycle is 30 days, so win rate and cycle come from the closed
+    # deals engaged 2017-03-01 to 2017-05-01: o3, o4, o7 and o8.
     monkeypatch.setattr(calibration, "MIN_DEALS", 1)
     monkeypatch.setattr(calibration, "MIN_ARRIVALS", 0)
     result = calibrate(write_hand_export(tmp_path))
     s = streams_of(result)
     one = [1.0] * 12
-    assert_stream(s["East", "GTX"], one[:2] + [2, 1, 0] + one[5:], 2 / 3,
-                  lognormal(1000, 4000), lognormal(19, 10, 20), 5)
+    assert_stream(s["East", "GTX"], one[:2] + [2, 1, 0] + one[5:], 1 / 2,
+                  lognormal(1000, 4000), lognormal(10, 20), 5)
     third = [1 / 3] * 12
     assert_stream(s["East", "MG"], third[:2] + [0, 1, 0] + third[5:], 1.0,
                   (math.log(50), 0.0), (math.log(20), 0.0), 1)
@@ -203,8 +246,14 @@ def test_hand_made_export_unpooled(tmp_path, monkeypatch):
     two = [2 / 3] * 12
     assert_stream(s["West", "MG"], two[:2] + [0, 0, 2] + two[5:], 1.0,
                   (math.log(math.sqrt(2400)), math.log(1.5) / 2),
-                  (math.log(10), math.log(4) / 2), 2)
-    assert "West/GTX: deal value pooled from solution GTX" in result.report.notes[-2]
+                  (math.log(20), 0.0), 2)
+    notes = result.report.notes
+    assert "West/GTX: deal value pooled from solution GTX" in notes[-4]
+    assert notes[-2] == ("West/MG: cycle pooled from solution MG (0 closed deals of "
+                         "the observed cohort in the stream, fewer than 1)")
+    assert s["West", "MG"]["deal_value_quantiles"] == pytest.approx(
+        np.quantile([50, 60, 40], np.linspace(0, 1, 41)))
+    assert s["West", "MG"]["deal_value_quantiles"][::20] == [40, 50, 60]
 
 
 def test_hand_made_export_pooled_and_reps(tmp_path):
@@ -214,7 +263,7 @@ def test_hand_made_export_pooled_and_reps(tmp_path):
     # (Mar 2, Apr 2, May 3, other months 7/3; the profile's mean is 7/3).
     shape = [1.0] * 12
     shape[2:5] = [2 / (7 / 3), 2 / (7 / 3), 3 / (7 / 3)]
-    everyone = (5 / 7, lognormal(19, 10, 20, 20, 30, 20, 5))
+    everyone = (2 / 4, lognormal(10, 20, 20, 30))
     mg = lognormal(50, 60, 40)
     for key, level, value, n in [(("East", "GTX"), 1, lognormal(1000, 4000), 5),
                                  (("East", "MG"), 1 / 3, mg, 1),

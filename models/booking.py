@@ -240,16 +240,20 @@ class BookingDesk:
                 continue
             members = _members(by_region, regions)
             top = None
-            for e in members:
-                schedule = e.schedule
-                if schedule.last_end <= w_req:  # free from w_req on
-                    start = w_req if latest_w is None or w_req <= latest_w else None
-                else:
-                    start = schedule.earliest(w_req, hours, latest_w)
-                if start is not None and (top is None or start < top[0]):
-                    top = (start, e)
-                    if start == w_req:
+            if latest_w is None or w_req <= latest_w:
+                # The first engineer by name free right at w_req is the best.
+                end = w_req + hours
+                for e in members:
+                    schedule = e.schedule
+                    if schedule.last_end <= w_req or schedule.is_free(w_req, end):
+                        top = (w_req, e)
                         break
+            if top is None:
+                # Nobody free at w_req: the earliest start, then the name.
+                for e in members:
+                    start = e.schedule.earliest(w_req, hours, latest_w)
+                    if start is not None and (top is None or start < top[0]):
+                        top = (start, e)
             if top is None:
                 continue
             start = top[0]

@@ -201,7 +201,6 @@ def _enterprise(spec: dict) -> dict:
 def _sweep(spec: dict) -> dict:
     import tomllib
 
-    from models.runner import replication_outcomes
     from sim.executors import make_executor
     from sim.experiment import run_experiment
 
@@ -219,19 +218,32 @@ def _sweep(spec: dict) -> dict:
             list(pool.map_unordered(_warm, [0.5] * (workers or 1)))
             started = time.perf_counter()
             frame = run_experiment(
-                replication_outcomes,
+                timed_replication,
                 config,
                 replications=spec["replications"],
                 executor=pool,
                 progress=False,
             )
             times[name] = time.perf_counter() - started
-        times[f"{name}_rows"] = len(frame)
+        times[f"{name}_cpu"] = float(frame["bench_cpu"].mean())
+        times[f"{name}_wall"] = float(frame["bench_wall"].mean())
     return {
         "seconds": times["processes"],
         "serial_seconds": times["serial"],
         "customers": spec["replications"],
+        **{k: v for k, v in times.items() if k.endswith(("_cpu", "_wall"))},
     }
+
+
+def timed_replication(config: dict, seed) -> dict[str, float]:
+    """One replication's outcomes plus its own CPU and wall seconds."""
+    from models.runner import replication_outcomes
+
+    started, cpu = time.perf_counter(), time.process_time()
+    outcomes = dict(replication_outcomes(config, seed))
+    outcomes["bench_cpu"] = time.process_time() - cpu
+    outcomes["bench_wall"] = time.perf_counter() - started
+    return outcomes
 
 
 def _warm(pause: float) -> int:
@@ -432,7 +444,9 @@ def table_rows(r: dict[str, dict]) -> list[dict]:
         f"{speedup:.2f}x",
         ">= 1.8x",
         speedup >= 1.8,
-        f"serial {sw['serial_seconds']:.1f} s",
+        f"serial {sw['serial_seconds']:.1f} s; per replication CPU "
+        f"{sw['serial_cpu']:.2f} s serial, {sw['processes_cpu']:.2f} s in a worker "
+        f"(wall {sw['serial_wall']:.2f} / {sw['processes_wall']:.2f} s)",
     )
     return rows
 

@@ -7,7 +7,8 @@ company-wide average. :func:`outcomes_by_cell` is a runner for experiments (see
 the scenario, outcomes named ``<outcome>.<region>.<solution>``:
 
 * ``on_time_share``: share of started tickets that started on time;
-* ``fill_rate``: share of tickets served;
+* ``fill_rate``: share of ended tickets served (tickets still open at the
+  horizon are left out, as in the company-wide ``fill_rate``);
 * ``mean_delay_hours``: mean start delay of started tickets (working hours);
 * ``win_rate``: share of closed opportunities won.
 
@@ -49,7 +50,10 @@ def _cell_values(tickets: pd.DataFrame, closed: pd.DataFrame) -> dict[str, float
         "on_time_share": _share(
             (started["delay_class"] == "on_time").sum(), len(started)
         ),
-        "fill_rate": _share((tickets["status"] == "done").sum(), len(tickets)),
+        "fill_rate": _share(
+            (tickets["status"] == "done").sum(),
+            tickets["status"].isin(["done", "unserved"]).sum(),
+        ),
         "mean_delay_hours": float(delays.mean()) if len(delays) else math.nan,
         "win_rate": _share((closed["outcome"] == "won").sum(), len(closed)),
     }

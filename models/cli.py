@@ -34,6 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
+    except (
+        IsADirectoryError,
+        NotADirectoryError,
+        FileExistsError,
+        PermissionError,
+        FileNotFoundError,
+    ) as exc:
+        where = exc.filename or "a path given"
+        print(
+            f"error: {where}: {exc.strerror or exc}; check the path (a folder "
+            "where a file is expected, or a file where a folder is expected)",
+            file=sys.stderr,
+        )
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -100,9 +114,19 @@ def _cmd_run(args) -> int:
 
     scenario = load_scenario(args.scenario)
     if args.days is not None:
-        if args.days < 1:
-            raise UsageError("--days must be at least 1")
+        if not 1 <= args.days <= 3660:
+            raise UsageError(f"--days {args.days}: give 1 to 3660 days")
+        if scenario.scenario.warmup_days >= args.days:
+            raise UsageError(
+                f"--days {args.days}: no longer than the scenario's "
+                f"warm-up ({scenario.scenario.warmup_days} days); "
+                "give more days"
+            )
         scenario.scenario.horizon_days = args.days
+    if args.seed is not None and args.seed < 0:
+        raise UsageError(f"--seed {args.seed}: seeds are non-negative integers")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give a folder")
     started = time.perf_counter()
     result = run_scenario(scenario, args.seed, progress=not args.quiet)
     out = args.out / scenario.scenario.name

@@ -708,6 +708,10 @@ def _bulk(dates: pd.Series) -> tuple[Any, Any]:
     return low, high
 
 
+# Largest deal value believed (currency units); larger or infinite values are
+# reported and left out rather than allowed to swamp the deal-size figures.
+MAX_DEAL_VALUE = 1e12
+
 def _check_value(rows: _Rows) -> None:
     frame = rows.frame
     raw, stage = frame["close_value"], frame["deal_stage"]
@@ -718,8 +722,12 @@ def _check_value(rows: _Rows) -> None:
     rows.flag(won & (raw != "") & ~(value > 0), "close_value", "close_value "
               + raw.map(repr) + " on a Won deal is not a positive number; not "
               "counted in deal value")
+    absurd = won & (value > 0) & ~(value <= MAX_DEAL_VALUE)
+    rows.flag(absurd, "close_value", "close_value " + raw.map(repr) + " on a Won "
+              f"deal is above {MAX_DEAL_VALUE:,.0f} or not finite; not counted "
+              "in deal value")
     rows.flag((stage == "Lost") & (raw != "") & (value != 0), "close_value",
               "Lost deal has close_value " + raw.map(repr) + "; read as 0")
     rows.flag(stage.isin(["Prospecting", "Engaging"]) & (raw != ""), "close_value",
               "open deal has close_value " + raw.map(repr) + "; ignored")
-    frame["value"] = value.where(won & (value > 0))
+    frame["value"] = value.where(won & (value > 0) & ~absurd)

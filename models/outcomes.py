@@ -6,7 +6,9 @@ the figures planners compare. Money in outcomes is in currency units; the
 tables keep integer cents. A warm-up excludes tickets raised and opportunities
 created before it from outcomes (they still run in the model). Tickets still
 open when the horizon ends (``tickets_open``) are neither filled nor unserved:
-``fill_rate`` is done over ended tickets.
+``fill_rate`` is done over ended tickets. Budget figures (``budget_*``) cover
+every quarter's accounts, warm-up included: budgets are set per quarter, not
+per day.
 """
 
 from __future__ import annotations
@@ -257,7 +259,13 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
     limited = budgets[~budgets["unlimited"]] if not budgets.empty else budgets
     won = float(closed["revenue"].sum()) if not closed.empty else 0.0
     cost = float(tk["cost_cents"].sum()) / 100
+    warm_day = model.scenario.scenario.warmup_days
     board = t["board"]
+    board = board[board["day"] >= warm_day] if not board.empty else board
+    alerts = t["alerts"]
+    alerts = alerts[alerts["day"] >= warm_day] if len(alerts) else alerts
+    events = t["events"]
+    refused = (events["kind"] == "booking_refused") & (events["time"] >= warm)
     out = {
         "tickets": len(tk),
         "tickets_done": int((tk["status"] == "done").sum()),
@@ -287,7 +295,7 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "budget_taken": float(limited["taken_cents"].sum()) / 100,
         "budget_spent": float(limited["spent_cents"].sum()) / 100,
         "budget_left": float(limited["left_cents"].sum()) / 100,
-        "budget_refusals": int((t["events"]["kind"] == "booking_refused").sum()),
+        "budget_refusals": int(refused.sum()),
         "unserved_for_budget": int((tk["unserved_reason"] == "budget").sum()),
         "utilisation": _share(board["busy_hours"].sum(), board["available_hours"].sum())
         if not board.empty
@@ -302,9 +310,9 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "won_revenue": won,
         "presales_cost": cost,
         "cost_to_revenue": cost / won if won else math.nan,
-        "alerts": len(t["alerts"]),
-        "playbooks_applied": int((t["alerts"]["playbook"] != "").sum())
-        if len(t["alerts"])
+        "alerts": len(alerts),
+        "playbooks_applied": int((alerts["playbook"] != "").sum())
+        if len(alerts)
         else 0,
     }
     return {k: float(v) for k, v in out.items()}

@@ -37,14 +37,22 @@ class ScenarioError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    # Numbers must be finite unless a field says otherwise (max_wait_hours = inf).
+    model_config = ConfigDict(extra="forbid", frozen=False, allow_inf_nan=False)
 
 
 class Meta(Strict):
-    name: str = Field("scenario", description="Short name, used for output folders.")
+    name: str = Field(
+        "scenario",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="Short name, used as the output folder: letters, digits, _ . -",
+    )
     description: str = Field("", description="What situation this scenario keeps.")
     start_date: dt.date = Field(
-        dt.date(2027, 1, 4), description="Date of simulated day 0 (a Monday is usual)."
+        dt.date(2027, 1, 4),
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2200, 12, 31),
+        description="Date of simulated day 0 (a Monday is usual).",
     )
     horizon_days: int = Field(
         90, ge=1, le=3660, description="Days simulated (calendar days)."
@@ -64,10 +72,13 @@ class Calendar(Strict):
     )
     working_hours: list[tuple[float, float]] = Field(
         [(9.0, 12.0), (13.0, 18.0)],
+        min_length=1,
         description="Working periods of a day as [from, to] hours; [[0, 24]] is 24h.",
     )
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        [0, 1, 2, 3, 4], description="Working weekdays, Monday = 0 ... Sunday = 6."
+        [0, 1, 2, 3, 4],
+        min_length=1,
+        description="Working weekdays, Monday = 0 ... Sunday = 6.",
     )
     holidays: list[dt.date] = Field([], description="Dates nobody works.")
 
@@ -243,10 +254,16 @@ class Stream(Strict):
         description="Mean new opportunities per calendar month, January first.",
     )
     win_rate: Prob = Field(description="Base win rate with ordinary presales service.")
-    deal_value_mu: float = Field(description="Lognormal mu of deal value (currency).")
-    deal_value_sigma: NonNeg = Field(description="Lognormal sigma of deal value.")
-    cycle_days_mu: float = Field(description="Lognormal mu of sales-cycle days.")
-    cycle_days_sigma: NonNeg = Field(description="Lognormal sigma of sales-cycle days.")
+    deal_value_mu: float = Field(
+        ge=-20, le=30, description="Lognormal mu of deal value (currency)."
+    )
+    deal_value_sigma: NonNeg = Field(le=5, description="Lognormal sigma of deal value.")
+    cycle_days_mu: float = Field(
+        ge=-10, le=10, description="Lognormal mu of sales-cycle days."
+    )
+    cycle_days_sigma: NonNeg = Field(
+        le=5, description="Lognormal sigma of sales-cycle days."
+    )
     deal_value_quantiles: list[PosFloat] = Field(
         [],
         description="Empirical deal value: the values at probabilities 0, 1/40, "
@@ -446,7 +463,9 @@ class Dispatch(Strict):
         "home", description="Regions a rep searches before widening."
     )
     max_wait_hours: NonNeg | None = Field(
-        24.0, description="Latest a rep accepts a late slot, working hours; none = any."
+        24.0,
+        allow_inf_nan=True,
+        description="Latest a rep accepts a late slot, working hours; inf = any.",
     )
     hybrid_after_hours: NonNeg = Field(
         0.0,
@@ -575,7 +594,9 @@ class Control(Strict):
         8.0, description="A start this many working hours late is severely late."
     )
     window_days: int = Field(14, ge=1, description="Trailing baseline of surge tests.")
-    alpha: Prob = Field(0.01, description="One-sided significance of a surge alert.")
+    alpha: float = Field(
+        0.01, gt=0.0, lt=1.0, description="One-sided significance of a surge alert."
+    )
     min_count: int = Field(3, ge=1, description="Fewest events today that can alert.")
     playbooks: list[str] = Field(
         ["delay_grab", "volume_widen", "rating_upgrade"],

@@ -6,6 +6,7 @@ that one ``ScenarioError`` can list them all.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,8 @@ def _unique(field: str, names: list[str]) -> list[str]:
 def _member(field: str, value: str, allowed: list[str], kind: str) -> list[str]:
     if value in allowed:
         return []
-    return [f"{field}: {value!r} is not a {kind}; use one of {', '.join(allowed)}"]
+    names = ", ".join(dict.fromkeys(allowed)) or "(none are defined)"
+    return [f"{field}: {value!r} is not a {kind}; use one of {names}"]
 
 
 def _check_engineers(s: Scenario) -> list[str]:
@@ -233,6 +235,7 @@ def _check_misc(s: Scenario) -> list[str]:
                 f"calendar.working_hours[{i}]: [{a}, {b}] must satisfy "
                 "0 <= from < to <= 24"
             )
+    out += _check_calendar(s)
     b = s.budget
     if b.max_factor < b.min_factor:
         out.append("budget.max_factor: below budget.min_factor; swap them")
@@ -266,4 +269,31 @@ def _check_pricing(s: Scenario) -> list[str]:
             "pricing.tiers: scheme is 'tiered' but no tiers are given; add "
             "[[pricing.tiers]] or use scheme = 'flat'"
         )
+    return out
+
+
+def _check_calendar(s: Scenario) -> list[str]:
+    out: list[str] = []
+    periods = sorted(s.calendar.working_hours)
+    for (a0, b0), (a1, b1) in zip(periods, periods[1:], strict=False):
+        if a1 < b0:
+            out.append(
+                f"calendar.working_hours: [{a0:g}, {b0:g}] and [{a1:g}, {b1:g}] "
+                "overlap; make the periods disjoint"
+            )
+    try:
+        zoneinfo.ZoneInfo(s.calendar.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        out.append(
+            f"calendar.timezone: {s.calendar.timezone!r} is not a known time zone; "
+            "use an IANA name such as 'Europe/Berlin' or 'UTC'"
+        )
+    m = s.scenario
+    if m.warmup_days >= m.horizon_days:
+        out.append(
+            f"scenario.warmup_days: {m.warmup_days} leaves nothing of the "
+            f"{m.horizon_days}-day horizon; make it smaller than horizon_days"
+        )
+    if len(set(s.calendar.weekdays)) != len(s.calendar.weekdays):
+        out.append("calendar.weekdays: a weekday is listed twice; keep one")
     return out

@@ -157,6 +157,8 @@ _SCALARS = {
 
 
 def _number(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 

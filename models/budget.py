@@ -17,6 +17,7 @@ last quarter plus whatever lapsed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,10 +30,30 @@ def to_cents(amount: float) -> int:
 def booking_cost(hours: float, rate_cents: int, incentive: float = 0.0) -> int:
     """Cost in cents of ``hours`` working hours at ``rate_cents`` per hour.
 
-    A grabbed order is paid with its incentive uplift: +50% is ``0.5``.
+    A grabbed order is paid with its incentive uplift: +50% is ``0.5``. The
+    result is exact (rounded half to even); bookings in whole quarter hours,
+    the usual case, take an integer-only path to the same value.
     """
-    uplift = 1 + Fraction(incentive).limit_denominator(10_000)
+    uplift = _uplift(incentive)
+    quarters = hours * 4
+    if quarters.is_integer():
+        numerator = int(quarters) * rate_cents * uplift.numerator
+        return _round_half_even(numerator, 4 * uplift.denominator)
     return round(Fraction(hours) * rate_cents * uplift)
+
+
+@functools.lru_cache(maxsize=256)
+def _uplift(incentive: float) -> Fraction:
+    return 1 + Fraction(incentive).limit_denominator(10_000)
+
+
+def _round_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded to an integer, ties to even."""
+    whole, rest = divmod(numerator, denominator)
+    twice = 2 * rest
+    if twice > denominator or (twice == denominator and whole % 2):
+        whole += 1
+    return whole
 
 
 def quarterly_budget(

@@ -385,6 +385,7 @@ def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, _Faults]:
     faults.add(~kind.isin(EVENT_KINDS), "'{}' is not an event kind of the schema", kind)
     rules = {
         "kind": faults,
+        "time": _time_rule(frame),
         "ticket": _ticket_rule(frame),
         "detail": _detail_rule(frame),
         "value": _rating_rule(frame),
@@ -395,6 +396,23 @@ def _row_rules(frame: pd.DataFrame, bad: np.ndarray) -> dict[str, _Faults]:
         others = np.logical_or.reduce([f.mask for f in rules.values()])
         rules["seq"] = _seq_rule(frame, bad | others)
     return rules
+
+
+# Latest time believed, calendar hours from the log's start (about 100 years):
+# a later one is a typo that would stretch the board over centuries.
+MAX_TIME_HOURS = 24.0 * 366 * 100
+
+
+def _time_rule(frame: pd.DataFrame) -> _Faults:
+    """Times must lie within a century of the log's start, not before it."""
+    faults = _Faults(len(frame))
+    time = frame["time"]
+    faults.add(
+        (time > MAX_TIME_HOURS) | (time < 0),
+        "{} is not between 0 and 876,000 hours (100 years) from the start",
+        time.astype(str),
+    )
+    return faults
 
 
 def _ticket_rule(frame: pd.DataFrame) -> _Faults:

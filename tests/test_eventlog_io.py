@@ -186,3 +186,15 @@ def test_reader_agrees_with_the_simulation_log_writer(tmp_path):
     read, issues = read_event_log(path)
     assert issues == []
     pd.testing.assert_frame_equal(read, normalise_events(frame))
+
+
+def test_times_beyond_a_century_are_reported_not_used(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "seq,time,kind,ticket,region,solution\n"
+        "0,1.0,ticket_raised,1,N,A\n"
+        "1,10000000,ticket_raised,2,N,A\n"
+    )
+    events, issues = read_event_log(path)
+    assert list(events["ticket"]) == [1]
+    assert [(i.row, i.column) for i in issues] == [(3, "time")]

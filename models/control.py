@@ -34,6 +34,7 @@ started in its region x solution on its days: the job's fit term is lowered by
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -117,6 +118,15 @@ COUNTERS = (
 )
 
 
+class _Hours(dict):
+    """Busy and available hours by engineer name; names not listed are idle."""
+
+    __slots__ = ("idle",)
+
+    def __missing__(self, name: str) -> tuple[float, float]:
+        return self.idle
+
+
 class ControlRoom:
     """Counts the day's signals, raises alerts and applies playbooks."""
 
@@ -140,6 +150,7 @@ class ControlRoom:
         self._busy_day = None
         self._busy_cells: dict[tuple[str, str], list[float]] = {}
         self._spans: dict[tuple[float, int], float] = {}
+        self._rank = {name: i for i, name in enumerate(model.engineers)}
 
     def _engineers_by_cell(self):
         cells = defaultdict(list)
@@ -212,16 +223,20 @@ class ControlRoom:
         self.by_engineer.clear()
 
     def _engineer_hours(self, w0: float, w1: float) -> dict[str, tuple[float, float]]:
-        """Busy and available working hours of each engineer in ``[w0, w1)``."""
-        hours = {}
+        """Busy and available working hours of each engineer in ``[w0, w1)``.
+
+        Engineers with nothing booked and no absence are left out of the
+        mapping, which gives them ``(0.0, w1 - w0)``.
+        """
+        hours = _Hours()
         absences = self.model.absences
         span = w1 - w0
-        idle = (0.0, span)
+        hours.idle = (0.0, span)
         self._active = []
+        empty = -math.inf  # a schedule's last_end when nothing is booked
         for e in self.model.engineers.values():
-            if not len(e.schedule) and e.name not in absences:
-                hours[e.name] = idle  # nothing booked, nobody away: fast path
-                continue
+            if e.schedule.last_end == empty and e.name not in absences:
+                continue  # nothing booked, nobody away: idle
             self._active.append(e)
             if e.name not in absences:  # nobody away: the below with away = 0
                 hours[e.name] = (e.schedule.booked_between(w0, w1), span)
@@ -261,7 +276,7 @@ class ControlRoom:
                 if busy:
                     for solution in e.proficiency:
                         self._busy_cells[(e.region, solution)].append(busy)
-        span = next(iter(hours.values()))[1]
+        span = hours.idle[1]
         available = self._spans.get((span, count))
         if available is None:
             available = 0
@@ -271,13 +286,24 @@ class ControlRoom:
         return sum(self._busy_cells.get(key, ()), 0.0), available
 
     def _engineer_rows(self, day: int, w1: float, hours) -> None:
-        """Per-engineer board rows of engineers with activity today."""
+        """Per-engineer board rows of engineers with activity today.
+
+        Rows are appended straight to the columns of the Mesa table
+        ``engineers`` (what ``add_table_row`` does, without its per-row checks:
+        every row has every column).
+        """
         m = self.model
-        for e in m.engineers.values():
-            if not len(e.schedule) and e.name not in self.by_engineer:
-                # No slots, no activity: no row (the fast path of the below).
-                self._on_schedule.pop(e.name, None)
-                continue
+        columns = [
+            (name, m.datacollector.tables["engineers"][name]) for name in ENGINEER_TABLE
+        ]
+        # Engineers with slots (all among today's active ones) or activity, in
+        # the order of m.engineers; the others get no row.
+        names = {e.name for e in self._active if len(e.schedule)}
+        names.update(self.by_engineer)
+        for name in [n for n in self._on_schedule if n not in names]:
+            del self._on_schedule[name]
+        for name in sorted(names, key=self._rank.__getitem__):
+            e = m.engineers[name]
             ids = e.schedule.ticket_ids()
             booked = len(ids - self._on_schedule.get(e.name, set()))
             self._on_schedule[e.name] = ids
@@ -289,7 +315,8 @@ class ControlRoom:
             row = self._row(counts, busy, available)
             row.update(day=day, engineer=e.name, region=e.region, grade=e.grade)
             row["backlog"] = e.schedule.tickets_from(w1)
-            m.datacollector.add_table_row("engineers", row)
+            for column_name, column in columns:
+                column.append(row[column_name])
 
     def _row(self, counts, busy, available) -> dict:
         """Board figures of one cell or engineer (without key and backlog)."""

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from sim.surge import Alert, SurgeDetector, SurgeRule
@@ -106,6 +107,7 @@ ALERT_TABLE = (
     "playbook",
     "in_force_until",
 )
+_engineer_values = itemgetter(*ENGINEER_TABLE)
 COUNTERS = (
     "volume",
     "started",
@@ -288,14 +290,13 @@ class ControlRoom:
     def _engineer_rows(self, day: int, w1: float, hours) -> None:
         """Per-engineer board rows of engineers with activity today.
 
-        Rows are appended straight to the columns of the Mesa table
-        ``engineers`` (what ``add_table_row`` does, without its per-row checks:
-        every row has every column).
+        The day's rows are appended straight to the columns of the Mesa table
+        ``engineers`` (what ``add_table_row`` does row by row, without its
+        per-row checks: every row has every column).
         """
         m = self.model
-        columns = [
-            (name, m.datacollector.tables["engineers"][name]) for name in ENGINEER_TABLE
-        ]
+        table = m.datacollector.tables["engineers"]
+        rows = []
         # Engineers with slots (all among today's active ones) or activity, in
         # the order of m.engineers; the others get no row.
         names = {e.name for e in self._active if len(e.schedule)}
@@ -315,8 +316,11 @@ class ControlRoom:
             row = self._row(counts, busy, available)
             row.update(day=day, engineer=e.name, region=e.region, grade=e.grade)
             row["backlog"] = e.schedule.tickets_from(w1)
-            for column_name, column in columns:
-                column.append(row[column_name])
+            rows.append(_engineer_values(row))
+        if rows:
+            columns = zip(*rows, strict=True)
+            for name, values in zip(ENGINEER_TABLE, columns, strict=True):
+                table[name].extend(values)
 
     def _row(self, counts, busy, available) -> dict:
         """Board figures of one cell or engineer (without key and backlog)."""

@@ -39,7 +39,10 @@ def booking_cost(hours: float, rate_cents: int, incentive: float = 0.0) -> int:
     if quarters.is_integer():
         numerator = int(quarters) * rate_cents * uplift.numerator
         return _round_half_even(numerator, 4 * uplift.denominator)
-    return round(Fraction(hours) * rate_cents * uplift)
+    # Any other float is exactly n / d (d a power of two): the same exact
+    # value as round(Fraction(hours) * rate_cents * uplift), in integers.
+    n, d = hours.as_integer_ratio()
+    return _round_half_even(n * rate_cents * uplift.numerator, d * uplift.denominator)
 
 
 @functools.lru_cache(maxsize=256)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,10 @@ def upper_tail(count: int, baseline: float, trials: int | None) -> float:
     """
     if count <= 0:
         return 1.0
+    if trials is None and baseline >= 0:
+        # What stats.poisson.sf computes for a valid rate (the clipped pdtrc
+        # of the count below), without its per-call array handling.
+        return float(min(max(special.pdtrc(float(count - 1), baseline), 0.0), 1.0))
     if trials is None:
         return float(stats.poisson.sf(count - 1, baseline))
     return float(stats.binom.sf(count - 1, trials, baseline))

@@ -312,8 +312,11 @@ def add_policies(sub) -> None:
 def _cmd_policies(args) -> int:
     from models.cli import UsageError
 
-    if args.replications < 1:
-        raise UsageError("--replications must be at least 1")
+    if args.replications < 2:
+        raise UsageError(
+            f"--replications {args.replications}: give at least 2, so that each "
+            "mean has a confidence interval"
+        )
     if args.days is not None and args.days < 1:
         raise UsageError("--days must be at least 1")
     overrides: dict[str, Any] = {}

@@ -303,6 +303,15 @@ def _nothing_left(rows: _Rows) -> str:
 # -- reading -------------------------------------------------------------------
 
 
+def _separator_hint(first_line: str) -> str:
+    """A hint when the header looks split by another separator than commas."""
+    for mark, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if first_line.count(mark) >= 2 and "," not in first_line:
+            return (f"; the header is separated by {label}: save the file as "
+                    "comma-separated CSV")
+    return ""
+
+
 def _load(path: Path) -> _Rows:
     """Split a file into a frame of well-formed rows and issues of the rest."""
     name, required = path.name, REQUIRED[path.name]
@@ -318,7 +327,8 @@ def _load(path: Path) -> _Rows:
         plural = "s" if len(missing) > 1 else ""
         raise CrmImportError(
             f"{name}: missing column{plural} {', '.join(map(repr, missing))}; the "
-            f"export needs columns {', '.join(required)} (found: {_listing(header)})")
+            f"export needs columns {', '.join(required)} (found: {_listing(header)})"
+            + _separator_hint(lines[0]))
     known = required + OPTIONAL[name]
     twice = sorted({h for h in header if h in known and header.count(h) > 1})
     if twice:

@@ -350,3 +350,13 @@ def test_report_csv_lists_every_issue(tmp_path):
     summary = export.report.summary().splitlines()
     assert summary[0] == ("sales_pipeline.csv: 4 rows read, 4 used (2 with a "
                           "repair or limitation), 0 dropped")
+
+
+def test_semicolon_separated_file_gets_a_separator_hint(tmp_path):
+    write_export(tmp_path, products=PRODUCTS.replace(",", ";"))
+    with pytest.raises(CrmImportError) as err:
+        read_crm_export(tmp_path)
+    message = str(err.value)
+    assert message.startswith("products.csv: missing columns")
+    assert "separated by semicolons" in message
+    assert_plain(message)

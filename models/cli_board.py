@@ -26,6 +26,7 @@ that prints that opportunity's ledger after the run.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -175,12 +176,25 @@ def _from_scenario(
     from models.scenario import load_scenario
 
     s = load_scenario(path)
+    _warn_mismatch(path, s, events)
     c = s.control
     rule = SurgeRule(window=c.window_days, alpha=c.alpha, min_count=c.min_count)
     model = PresalesModel(s)
     home = {name: e.region for name, e in model.engineers.items()}
     days = range(int(events["day"].min()), int(events["day"].max()) + 1)
     return rule, home, availability(model, days)
+
+
+def _warn_mismatch(path: Path, scenario, events: pd.DataFrame) -> None:
+    """Say so when the log's regions or solutions are not the scenario's."""
+    for column, known in (("region", scenario.regions),
+                          ("solution", scenario.solutions)):
+        seen = {v for v in events[column].dropna().unique() if v != ""}
+        stray = sorted(seen - set(known))
+        if stray:
+            print(f"warning: {column}s {', '.join(stray)} of the log are not in "
+                  f"--scenario {path}; its availability and home regions do not "
+                  "cover them (is it the right scenario?)", file=sys.stderr)
 
 
 def availability(model, days) -> pd.DataFrame:

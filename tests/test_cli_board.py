@@ -243,3 +243,22 @@ def test_scenario_gives_the_rule_and_availability(simulated, repo_root, tmp_path
     assert board["utilisation"].notna().any()
     ledger = pd.read_csv(tmp_path / "ledger_tickets.csv", keep_default_na=False)
     assert (ledger.loc[ledger["engineer"] != "", "engineer_region"] != "").all()
+
+
+def test_a_scenario_that_does_not_match_the_log_is_warned_about(
+    simulated, repo_root, tmp_path, capsys
+):
+    _, path = simulated
+    other = repo_root / "scenarios" / "crm_calibrated.toml"
+    args = ["board", str(path), "--out", str(tmp_path), "--scenario", str(other)]
+    assert main([*args, "--no-figures"]) == 0
+    err = capsys.readouterr().err
+    assert "regions North, South of the log are not in --scenario" in err
+
+
+def test_a_matching_scenario_gives_no_warning(simulated, repo_root, tmp_path, capsys):
+    _, path = simulated
+    same = repo_root / "scenarios" / "surge_planted.toml"
+    args = ["board", str(path), "--out", str(tmp_path), "--scenario", str(same)]
+    assert main([*args, "--no-figures"]) == 0
+    assert "warning" not in capsys.readouterr().err

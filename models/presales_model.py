@@ -315,5 +315,8 @@ class PresalesModel(DayStepModel):
         self.control.close_day(day)
         self.datacollector.collect(self)
         done_w = self.calendar.worked((day + 1) * 24.0)
+        empty = -math.inf  # a schedule's last_end when nothing is booked
         for e in self.engineers.values():
-            e.schedule.forget_before(done_w)
+            schedule = e.schedule
+            if schedule.last_end != empty:
+                schedule.forget_before(done_w)

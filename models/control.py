@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from sim.surge import Alert, SurgeDetector, SurgeRule
@@ -107,7 +106,17 @@ ALERT_TABLE = (
     "playbook",
     "in_force_until",
 )
-_engineer_values = itemgetter(*ENGINEER_TABLE)
+# Board figures computed from a cell's or engineer's counts and hours.
+FIGURES = (
+    "slight_share",
+    "severe_share",
+    "on_time_rate",
+    "satisfaction",
+    "busy_hours",
+    "available_hours",
+    "utilisation",
+    "status",
+)
 COUNTERS = (
     "volume",
     "started",
@@ -118,6 +127,9 @@ COUNTERS = (
     "bad_ratings",
     "good_ratings",
 )
+
+
+_NO_COUNTS = dict.fromkeys(COUNTERS, 0)  # read only
 
 
 class _Hours(dict):
@@ -312,11 +324,27 @@ class ControlRoom:
             busy, available = hours[e.name]
             if not (booked or counts or busy > 0):
                 continue
-            counts = dict(counts or dict.fromkeys(COUNTERS, 0), volume=booked)
-            row = self._row(counts, busy, available)
-            row.update(day=day, engineer=e.name, region=e.region, grade=e.grade)
-            row["backlog"] = e.schedule.tickets_from(w1)
-            rows.append(_engineer_values(row))
+            c = counts or _NO_COUNTS
+            figures = self._figures(c, busy, available)
+            rows.append(
+                (
+                    day,
+                    e.name,
+                    e.region,
+                    e.grade,
+                    booked,
+                    c["started"],
+                    c["on_time"],
+                    c["slight"],
+                    c["severe"],
+                    c["ratings"],
+                    c["bad_ratings"],
+                    c["good_ratings"],
+                    *figures[:7],
+                    e.schedule.tickets_from(w1),
+                    figures[7],
+                )
+            )
         if rows:
             columns = zip(*rows, strict=True)
             for name, values in zip(ENGINEER_TABLE, columns, strict=True):
@@ -324,6 +352,11 @@ class ControlRoom:
 
     def _row(self, counts, busy, available) -> dict:
         """Board figures of one cell or engineer (without key and backlog)."""
+        figures = self._figures(counts, busy, available)
+        return {**counts, **dict(zip(FIGURES, figures, strict=True))}
+
+    def _figures(self, counts, busy, available) -> tuple:
+        """The values of ``FIGURES`` for ``counts`` and the hours."""
         c = self.model.scenario.control
         started = counts["started"]
         ratings = counts["ratings"]
@@ -336,19 +369,16 @@ class ControlRoom:
             counts["slight"] or counts["severe"]
         ):
             status = "slight"
-        return {
-            **counts,
-            "slight_share": counts["slight"] / started if started else 0.0,
-            "severe_share": severe_share,
-            "on_time_rate": counts["on_time"] / started if started else float("nan"),
-            "satisfaction": counts["good_ratings"] / ratings
-            if ratings
-            else float("nan"),
-            "busy_hours": busy,
-            "available_hours": available,
-            "utilisation": busy / available if available else float("nan"),
-            "status": status,
-        }
+        return (
+            counts["slight"] / started if started else 0.0,
+            severe_share,
+            counts["on_time"] / started if started else float("nan"),
+            counts["good_ratings"] / ratings if ratings else float("nan"),
+            busy,
+            available,
+            busy / available if available else float("nan"),
+            status,
+        )
 
     def _test(self, day: int, key, counts) -> None:
         observed = {

@@ -78,8 +78,6 @@ class PresalesEngineer(mesa.Agent):
         self.grade_rank = grade_rank
         self.appetite = appetite
         self.schedule = Schedule()
-        self.busy_hours = 0.0
-        self.booked_hours = 0.0
 
     def load(self, now_w: float, horizon_hours: float = 40.0) -> float:
         """Share of the next ``horizon_hours`` working hours already booked."""

@@ -331,16 +331,10 @@ class BookingDesk:
                 account.commit(cost)
             except BudgetRefused:
                 rep.refusals += 1
-                m.log.record(
-                    m.now,
+                m.log_ticket(
                     "booking_refused",
-                    ticket=ticket.id,
-                    opportunity=ticket.opportunity,
-                    rep=ticket.rep,
+                    ticket,
                     engineer=engineer.name,
-                    region=ticket.region,
-                    solution=ticket.solution,
-                    stage=ticket.stage,
                     amount=cost,
                     hours=ticket.hours,
                     detail="budget",
@@ -401,7 +395,6 @@ class BookingDesk:
             return False
         engineer = m.engineers[ticket.engineer]
         engineer.schedule.cancel(ticket.id)
-        engineer.booked_hours -= ticket.hours
         rep = m.reps.get(ticket.rep)
         if rep is not None:
             rep.account(ticket.quarter).release(ticket.cost)
@@ -425,17 +418,10 @@ class BookingDesk:
         ticket.booked_start = m.calendar.at(start_w)
         ticket.cost, ticket.incentive, ticket.quarter = cost, incentive, quarter
         ticket.fit = engineer.proficiency[ticket.solution] - ticket.min_proficiency
-        engineer.booked_hours += ticket.hours
-        m.log.record(
-            m.now,
+        m.log_ticket(
             "ticket_booked",
-            ticket=ticket.id,
-            opportunity=ticket.opportunity,
-            rep=ticket.rep,
+            ticket,
             engineer=engineer.name,
-            region=ticket.region,
-            solution=ticket.solution,
-            stage=ticket.stage,
             amount=cost,
             hours=ticket.hours,
             value=ticket.booked_start,
@@ -460,16 +446,10 @@ class BookingDesk:
         ticket.delay_hours = max(0.0, start_w - w_req)
         ticket.delay_class = delay_class(ticket.delay_hours, m.scenario.control)
         m.control.note_start(ticket)
-        m.log.record(
-            m.now,
+        m.log_ticket(
             "work_started",
-            ticket=ticket.id,
-            opportunity=ticket.opportunity,
-            rep=ticket.rep,
+            ticket,
             engineer=engineer.name,
-            region=ticket.region,
-            solution=ticket.solution,
-            stage=ticket.stage,
             value=ticket.delay_hours,
             detail=ticket.delay_class,
         )
@@ -483,43 +463,33 @@ class BookingDesk:
     def _finish_work(self, ticket: Ticket, engineer: PresalesEngineer) -> None:
         m = self.model
         ticket.finished_at = m.now
-        engineer.busy_hours += ticket.hours
         rep = m.reps.get(ticket.rep)
         if rep is not None:
             rep.account(ticket.quarter).spend(ticket.cost)
-        common = dict(
-            ticket=ticket.id,
-            opportunity=ticket.opportunity,
-            rep=ticket.rep,
+        m.log_ticket(
+            "work_finished",
+            ticket,
             engineer=engineer.name,
-            region=ticket.region,
-            solution=ticket.solution,
-            stage=ticket.stage,
-        )
-        m.log.record(
-            m.now, "work_finished", amount=ticket.cost, hours=ticket.hours, **common
+            amount=ticket.cost,
+            hours=ticket.hours,
         )
         if ticket.opportunity >= 0:
             ticket.rating = rating(
                 ticket.fit, ticket.delay_class, m.scenario.service, m.random_gen
             )
             m.control.note_rating(ticket)
-            m.log.record(m.now, "ticket_rated", value=ticket.rating, **common)
+            m.log_ticket(
+                "ticket_rated", ticket, engineer=engineer.name, value=ticket.rating
+            )
         self.end(ticket, DONE)
 
     def unserved(self, ticket: Ticket, reason: str) -> None:
         """End ``ticket`` unserved for ``reason``."""
         m = self.model
         ticket.unserved_reason = reason
-        m.log.record(
-            m.now,
+        m.log_ticket(
             "ticket_unserved",
-            ticket=ticket.id,
-            opportunity=ticket.opportunity,
-            rep=ticket.rep,
-            region=ticket.region,
-            solution=ticket.solution,
-            stage=ticket.stage,
+            ticket,
             hours=ticket.hours,
             detail=reason,
         )

@@ -49,10 +49,7 @@ PLAYBOOK_FOR = {
     "volume": "volume_widen",
     "rating": "rating_upgrade",
 }
-BOARD_TABLE = (
-    "day",
-    "region",
-    "solution",
+_METRICS = (
     "volume",
     "started",
     "on_time",
@@ -71,29 +68,8 @@ BOARD_TABLE = (
     "backlog",
     "status",
 )
-ENGINEER_TABLE = (
-    "day",
-    "engineer",
-    "region",
-    "grade",
-    "volume",
-    "started",
-    "on_time",
-    "slight",
-    "severe",
-    "ratings",
-    "bad_ratings",
-    "good_ratings",
-    "slight_share",
-    "severe_share",
-    "on_time_rate",
-    "satisfaction",
-    "busy_hours",
-    "available_hours",
-    "utilisation",
-    "backlog",
-    "status",
-)
+BOARD_TABLE = ("day", "region", "solution", *_METRICS)
+ENGINEER_TABLE = ("day", "engineer", "region", "grade", *_METRICS)
 ALERT_TABLE = (
     "alert",
     "day",

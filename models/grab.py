@@ -99,7 +99,7 @@ class GrabBoard:
             waves=max(1, int(waves)),
         )
         self.orders.append(order)
-        self._log(
+        self.model.log_ticket(
             "grab_posted",
             ticket,
             hours=ticket.hours,
@@ -156,7 +156,7 @@ class GrabBoard:
             for e in wave:
                 if order.waves == 1:
                     order.invited += 1
-                    self._log("grab_invited", order.ticket, engineer=e.name)
+                    self.model.log_ticket("grab_invited", order.ticket, engineer=e.name)
                 else:
                     steps.append((posted, "invite", e))
                 respond = m.random_gen.exponential(g.response_mean_hours)
@@ -177,11 +177,13 @@ class GrabBoard:
                 yield m.env.timeout(when - m.now)
             if what == "invite":
                 order.invited += 1
-                self._log("grab_invited", order.ticket, engineer=engineer.name)
+                self.model.log_ticket(
+                    "grab_invited", order.ticket, engineer=engineer.name
+                )
                 continue
             if what == "clarify":
                 order.clarified += 1
-                self._log(
+                self.model.log_ticket(
                     "grab_clarify",
                     order.ticket,
                     engineer=engineer.name,
@@ -197,7 +199,7 @@ class GrabBoard:
         if order.deadline > m.now:
             yield m.env.timeout(order.deadline - m.now)
         order.outcome = "expired"
-        self._log("grab_expired", order.ticket)
+        self.model.log_ticket("grab_expired", order.ticket)
         on_expire(order.ticket)
 
     def _decide(self, order: GrabOrder, e: PresalesEngineer) -> float | None:
@@ -211,7 +213,7 @@ class GrabBoard:
             order, e
         ):
             return slot
-        self._log("grab_declined", t, engineer=e.name)
+        self.model.log_ticket("grab_declined", t, engineer=e.name)
         return None
 
     def accept_probability(self, order: GrabOrder, e: PresalesEngineer) -> float:
@@ -236,7 +238,7 @@ class GrabBoard:
         t = order.ticket
         e.schedule.book(slot, t.hours, t.id)
         order.grabbed_by.append(e.name)
-        self._log("grab_grabbed", t, engineer=e.name)
+        self.model.log_ticket("grab_grabbed", t, engineer=e.name)
         reply, timed_out = g.confirm_hours, False
         if g.confirm_timeout_hours is not None:
             reply = m.random_gen.exponential(g.confirm_hours) if reply > 0 else 0.0
@@ -247,7 +249,7 @@ class GrabBoard:
             yield m.env.timeout(confirm_at - m.now)
         e.schedule.cancel(t.id)
         if timed_out:
-            self._log("grab_rejected", t, engineer=e.name, detail="timeout")
+            self.model.log_ticket("grab_rejected", t, engineer=e.name, detail="timeout")
             return False
         now_w = m.calendar.worked(m.now)
         if slot < now_w:
@@ -258,21 +260,7 @@ class GrabBoard:
             order.outcome, order.filled_at = "filled", m.now
             order.cost = t.cost
             order.credited_hours = t.hours * (1 + order.incentive)
-            self._log("grab_confirmed", t, engineer=e.name)
+            self.model.log_ticket("grab_confirmed", t, engineer=e.name)
             return True
-        self._log("grab_rejected", t, engineer=e.name)
+        self.model.log_ticket("grab_rejected", t, engineer=e.name)
         return False
-
-    def _log(self, kind: str, t: Ticket, **fields) -> None:
-        m = self.model
-        m.log.record(
-            m.now,
-            kind,
-            ticket=t.id,
-            opportunity=t.opportunity,
-            rep=t.rep,
-            region=t.region,
-            solution=t.solution,
-            stage=t.stage,
-            **fields,
-        )

@@ -20,36 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.ledger import TICKET_COLUMNS as LEDGER_TICKET_COLUMNS
+
 if TYPE_CHECKING:
     from models.presales_model import PresalesModel
 
-TICKET_COLUMNS = [
-    "ticket",
-    "opportunity",
-    "rep",
-    "region",
-    "solution",
-    "stage",
-    "activity",
-    "min_proficiency",
-    "hours",
-    "raised_at",
-    "requested_start",
-    "engineer",
-    "engineer_region",
-    "grade",
-    "channel",
-    "booked_start",
-    "actual_start",
-    "finished_at",
-    "delay_hours",
-    "delay_class",
-    "cost_cents",
-    "incentive",
-    "rating",
-    "status",
-    "unserved_reason",
-]
+# The tickets table has the ledger's columns (docs/event_log.md).
+TICKET_COLUMNS = list(LEDGER_TICKET_COLUMNS)
 # Ticket attributes behind the columns whose names differ.
 _TICKET_FIELD = {"ticket": "id", "cost_cents": "cost"}
 

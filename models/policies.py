@@ -144,6 +144,18 @@ class DispatchPolicy:
         slack = self.model.scenario.control.slight_after_hours
         return latest_start(self.model, ticket, max(0.0, slack - 1e-9))
 
+    def settled_on_time(self, ticket: Ticket) -> bool:
+        """Book ``ticket`` on time if anyone affordable is free.
+
+        Returns True when the ticket is settled: booked, or ended unserved
+        because no free engineer fitted the rep's budget. False means nobody
+        was free on time and the policy decides what comes next.
+        """
+        outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
+        if outcome == NO_BUDGET:
+            self.desk.unserved(ticket, NO_BUDGET)
+        return outcome in (BOOKED, NO_BUDGET)
+
     def wait_latest(self, ticket: Ticket) -> float | None:
         """Latest start the rep accepts, working hours (None: any)."""
         return latest_start(
@@ -188,11 +200,7 @@ class DirectBooking(DispatchPolicy):
     name = "direct"
 
     def on_ticket(self, ticket: Ticket) -> None:
-        outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
-        if outcome == BOOKED:
-            return
-        if outcome == NO_BUDGET:
-            self.desk.unserved(ticket, NO_BUDGET)
+        if self.settled_on_time(ticket):
             return
         self.late_or_grab(ticket)
 
@@ -204,11 +212,7 @@ class Hybrid(DispatchPolicy):
     name = "hybrid"
 
     def on_ticket(self, ticket: Ticket) -> None:
-        outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
-        if outcome == BOOKED:
-            return
-        if outcome == NO_BUDGET:
-            self.desk.unserved(ticket, NO_BUDGET)
+        if self.settled_on_time(ticket):
             return
         after = self.model.scenario.dispatch.hybrid_after_hours
         if after > 0:
@@ -228,11 +232,7 @@ class Hybrid(DispatchPolicy):
                 yield m.env.timeout(retry_at - m.now)
             if m.now >= switch_at:
                 break
-            outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
-            if outcome == BOOKED:
-                return
-            if outcome == NO_BUDGET:
-                self.desk.unserved(ticket, NO_BUDGET)
+            if self.settled_on_time(ticket):
                 return
         if not self.post_grab(ticket):
             self.late_or_grab(ticket)
@@ -256,11 +256,7 @@ class ProgressivePush(DispatchPolicy):
     name = "progressive_push"
 
     def on_ticket(self, ticket: Ticket) -> None:
-        outcome = self.desk.direct_book(ticket, self.on_time_latest(ticket))
-        if outcome == BOOKED:
-            return
-        if outcome == NO_BUDGET:
-            self.desk.unserved(ticket, NO_BUDGET)
+        if self.settled_on_time(ticket):
             return
         if not self.post_grab(ticket, self.model.scenario.grab.push_waves):
             self.late_or_grab(ticket)

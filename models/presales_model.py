@@ -173,6 +173,20 @@ class PresalesModel(DayStepModel):
 
     # -- time and money ------------------------------------------------------
 
+    def log_ticket(self, kind: str, t: Ticket, **fields) -> None:
+        """Record event ``kind`` about ticket ``t`` now, with its context."""
+        self.log.record(
+            self.now,
+            kind,
+            ticket=t.id,
+            opportunity=t.opportunity,
+            rep=t.rep,
+            region=t.region,
+            solution=t.solution,
+            stage=t.stage,
+            **fields,
+        )
+
     def at(self, when: float, action, *args) -> None:
         """Call ``action(*args)`` at calendar time ``when`` (not before now)."""
         event = self.env.timeout(max(0.0, when - self.env.now))

@@ -45,11 +45,6 @@ class Ticket:
     quarter: str = ""
     fit: int = 0
 
-    @property
-    def terminal(self) -> bool:
-        """Whether the ticket has ended (done or unserved)."""
-        return bool(self.status)
-
 
 @dataclass(slots=True)
 class Opportunity:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.outcomes import fill_rate, on_time_share, win_rate
 from models.runner import run_scenario
 from models.scenario import scenario_from_dict
 
@@ -39,23 +40,14 @@ def cell_outcome_name(outcome: str, region: str, solution: str) -> str:
     return f"{outcome}.{region}.{solution}"
 
 
-def _share(part: float, whole: float) -> float:
-    return float(part) / float(whole) if whole else math.nan
-
-
 def _cell_values(tickets: pd.DataFrame, closed: pd.DataFrame) -> dict[str, float]:
     started = tickets[tickets["delay_class"] != ""]
     delays = pd.to_numeric(started["delay_hours"], errors="coerce").dropna()
     return {
-        "on_time_share": _share(
-            (started["delay_class"] == "on_time").sum(), len(started)
-        ),
-        "fill_rate": _share(
-            (tickets["status"] == "done").sum(),
-            tickets["status"].isin(["done", "unserved"]).sum(),
-        ),
+        "on_time_share": on_time_share(started),
+        "fill_rate": fill_rate(tickets),
         "mean_delay_hours": float(delays.mean()) if len(delays) else math.nan,
-        "win_rate": _share((closed["outcome"] == "won").sum(), len(closed)),
+        "win_rate": win_rate(closed),
     }
 
 

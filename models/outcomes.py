@@ -248,13 +248,8 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "tickets_done": int((tk["status"] == "done").sum()),
         "tickets_unserved": int((tk["status"] == "unserved").sum()),
         "tickets_open": int((tk["status"] == "").sum()),
-        "fill_rate": _share(
-            (tk["status"] == "done").sum(),
-            tk["status"].isin(["done", "unserved"]).sum(),
-        ),
-        "on_time_share": _share(
-            (started["delay_class"] == "on_time").sum(), len(started)
-        ),
+        "fill_rate": fill_rate(tk),
+        "on_time_share": on_time_share(started),
         "slight_delays": int((started["delay_class"] == "slight").sum()),
         "severe_delays": int((started["delay_class"] == "severe").sum()),
         "mean_delay_hours": _mean(started["delay_hours"]),
@@ -281,9 +276,7 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
         "satisfaction": _share((tk["rating"] >= 4).sum(), tk["rating"].notna().sum()),
         "opportunities": len(ops),
         "opportunities_closed": len(closed),
-        "win_rate": _share((closed["outcome"] == "won").sum(), len(closed))
-        if len(closed)
-        else math.nan,
+        "win_rate": win_rate(closed),
         "won_revenue": won,
         "presales_cost": cost,
         "cost_to_revenue": cost / won if won else math.nan,
@@ -297,6 +290,22 @@ def key_outcomes(model: PresalesModel, t: dict[str, pd.DataFrame]) -> dict[str, 
 
 def _share(part, whole) -> float:
     return float(part) / float(whole) if whole else math.nan
+
+
+def fill_rate(tickets: pd.DataFrame) -> float:
+    """Served share of the tickets that ended (open ones left out)."""
+    status = tickets["status"]
+    return _share((status == "done").sum(), status.isin(["done", "unserved"]).sum())
+
+
+def on_time_share(started: pd.DataFrame) -> float:
+    """On-time share of tickets whose work started."""
+    return _share((started["delay_class"] == "on_time").sum(), len(started))
+
+
+def win_rate(closed: pd.DataFrame) -> float:
+    """Won share of closed opportunities."""
+    return _share((closed["outcome"] == "won").sum(), len(closed))
 
 
 def _mean(values) -> float:
